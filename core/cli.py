@@ -1,0 +1,245 @@
+"""`segstudio` command line: every app capability without the UI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Segment Studio: customer segmentation for e-commerce data.",
+)
+
+WorkspaceOpt = Annotated[
+    Path | None,
+    typer.Option("--workspace", "-w", help="Workspace directory (default: $SEGSTUDIO_HOME or ~/.segstudio)"),
+]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _ws(workspace: Path | None):
+    from core.workspace import Workspace
+
+    return Workspace(workspace)
+
+
+def _fail(message: str) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=2)
+
+
+@app.command()
+def demo(
+    customers: Annotated[int, typer.Option("--customers", "-n", min=10, help="Number of customers")] = 20_000,
+    seed: Annotated[int, typer.Option("--seed", "-s", help="Random seed (same seed, same data)")] = 0,
+    out: Annotated[Path | None, typer.Option(help="Also write the raw tables to this folder")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="File format for --out: csv or parquet")] = "csv",
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Generate the synthetic demo store and save it as the workspace's `demo` dataset."""
+    import time
+
+    from core.datasets import create_demo_dataset
+
+    t0 = time.perf_counter()
+    ws = _ws(workspace)
+    info = create_demo_dataset(ws, customers, seed)
+    typer.echo(f"dataset '{info.id}' saved in {ws.root} ({time.perf_counter() - t0:.1f} s)")
+    for t, n in info.tables.items():
+        typer.echo(f"  {t:<10} {n:>12,} rows")
+    if out is not None:
+        from core.demo import write_demo_files
+
+        tables = {t: ws.load_table(info.id, t) for t in info.tables}
+        paths = write_demo_files(tables, out, fmt=fmt)
+        for p in paths.values():
+            typer.echo(f"  wrote {p}")
+
+
+@app.command()
+def ingest(
+    files: Annotated[list[Path], typer.Argument(help="CSV / TSV / Parquet / Excel / JSON-lines files")],
+    name: Annotated[str | None, typer.Option(help="Dataset name (default: first file's name)")] = None,
+    table: Annotated[
+        list[str] | None,
+        typer.Option("--table", "-t", help="Table of each file, in order (customers, orders, products, reviews); guessed when omitted"),
+    ] = None,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", "-m", help="Column mapping override SOURCE=CANONICAL (repeatable; CANONICAL '-' keeps it as an extra column)"),
+    ] = None,
+    rejected_out: Annotated[Path | None, typer.Option(help="Write rejected rows (with reasons) to this CSV")] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Validate and normalise files into a new dataset; print the ingest report."""
+    from core.datasets import assemble_dataset, save_assembled
+    from core.ingest import IngestError, guess_mapping, guess_table, ingest as run_ingest, read_raw
+
+    tables = list(table or [])
+    if tables and len(tables) != len(files):
+        _fail(f"--table was given {len(tables)} times for {len(files)} files; give it once per file or not at all")
+    overrides: dict[str, str | None] = {}
+    for m in map_ or []:
+        if "=" not in m:
+            _fail(f"--map {m!r} must look like SOURCE=CANONICAL")
+        src, dst = m.split("=", 1)
+        overrides[src.strip()] = None if dst.strip() in ("", "-") else dst.strip()
+    results = []
+    for i, path in enumerate(files):
+        try:
+            raw = read_raw(path, path.name)
+            t = tables[i] if tables else guess_table(raw.df)
+            mapping = guess_mapping(raw.df, t)
+            mapping.update({k: v for k, v in overrides.items() if k in mapping})
+            results.append(run_ingest(raw, t, mapping))
+        except (IngestError, FileNotFoundError, ValueError) as exc:
+            _fail(str(exc))
+    for r in results:
+        rep = r.report
+        typer.echo(
+            f"{rep.file}: {rep.table}: read {rep.rows_read:,}, kept {rep.rows_kept:,}, "
+            f"rejected {rep.rows_rejected:,}"
+        )
+        for n in rep.notes:
+            typer.echo(f"  note: {n}")
+        for w in rep.warnings:
+            typer.secho(f"  warning: {w}", fg=typer.colors.YELLOW)
+        for rej in rep.rejections[:10]:
+            typer.echo(f"  rejected: {rej.reason}")
+        if rep.rows_rejected > 10:
+            typer.echo(f"  ... {rep.rows_rejected - 10:,} more rejected rows")
+    try:
+        assembled = assemble_dataset(results)
+    except ValueError as exc:
+        _fail(str(exc))
+    for w in assembled.warnings:
+        typer.secho(f"warning: {w}", fg=typer.colors.YELLOW)
+    ws = _ws(workspace)
+    info = save_assembled(ws, name or files[0].stem, assembled)
+    if rejected_out is not None and assembled.rejected:
+        import pandas as pd
+
+        from core.export import write_safe_csv
+
+        write_safe_csv(pd.concat(list(assembled.rejected.values()), ignore_index=True), rejected_out)
+        typer.echo(f"rejected rows written to {rejected_out}")
+    typer.echo(f"dataset '{info.id}' saved in {ws.root}")
+
+
+@app.command()
+def datasets(workspace: WorkspaceOpt = None) -> None:
+    """List the workspace's datasets."""
+    ws = _ws(workspace)
+    items = ws.list_datasets()
+    if not items:
+        typer.echo("no datasets yet: run `segstudio demo` or `segstudio ingest FILE`")
+    for d in items:
+        tables = ", ".join(f"{t} {n:,}" for t, n in d.tables.items())
+        typer.echo(f"{d.id:<28} {d.name:<40} {tables}")
+
+
+@app.command()
+def features(
+    dataset: Annotated[str, typer.Argument(help="Dataset id (see `segstudio datasets`)")],
+    cutoff: Annotated[str | None, typer.Option(help="Use only data before this date (YYYY-MM-DD)")] = None,
+    custom: Annotated[
+        list[str] | None,
+        typer.Option("--custom", "-c", help="Custom feature NAME=SQL (orders table) or NAME@SOURCE=SQL"),
+    ] = None,
+    disable: Annotated[list[str] | None, typer.Option("--disable", "-x", help="Catalogue feature to leave out")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the feature table (.parquet or .csv)")] = None,
+    list_only: Annotated[bool, typer.Option("--list", help="List the available features and exit")] = False,
+    show_sql: Annotated[bool, typer.Option("--sql", help="Print the generated SQL")] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Compute customer features with DuckDB SQL."""
+    from core.datasets import FeatureConfig, compute_dataset_features, feature_engine, load_feature_config
+    from core.features import FeatureSQLError, validate_custom_feature
+
+    ws = _ws(workspace)
+    try:
+        ws.get_dataset(dataset)
+    except (KeyError, ValueError) as exc:
+        _fail(str(exc))
+    saved = load_feature_config(ws, dataset)
+    config = FeatureConfig(
+        disabled=list(disable) if disable else saved.disabled,
+        custom=list(saved.custom),
+        cutoff=cutoff if cutoff is not None else saved.cutoff,
+    )
+    try:
+        with feature_engine(ws, dataset, config.cutoff) as eng:
+            for spec in custom or []:
+                if "=" not in spec:
+                    _fail(f"--custom {spec!r} must look like NAME=SQL or NAME@SOURCE=SQL")
+                head, sql = spec.split("=", 1)
+                fname, _, source = head.partition("@")
+                config.custom.append(validate_custom_feature(fname, sql, source or "orders", engine=eng))
+            if list_only:
+                for f in eng.catalogue() + config.custom:
+                    typer.echo(f"{f.name:<28} {f.group:<10} {f.description}")
+                return
+        table = compute_dataset_features(ws, dataset, config)
+    except (FeatureSQLError, ValueError) as exc:
+        _fail(str(exc))
+    for n in table.notes:
+        typer.echo(f"note: {n}")
+    typer.echo(f"{len(table.data):,} customers × {len(table.features)} features (reference date {table.ref_date:%Y-%m-%d})")
+    if show_sql:
+        typer.echo(table.sql)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix == ".csv":
+            from core.export import write_safe_csv
+
+            write_safe_csv(table.data, out)
+        else:
+            table.data.to_parquet(out, index=False)
+        typer.echo(f"written to {out}")
+    else:
+        import pandas as pd
+
+        with pd.option_context("display.width", 160, "display.max_columns", 12):
+            typer.echo(table.data.describe().T.to_string())
+
+
+@app.command(name="app")
+def run_app(
+    demo_store: Annotated[bool, typer.Option("--demo/--no-demo", help="Create the demo dataset first if missing")] = True,
+    port: Annotated[int, typer.Option(help="Port to serve on")] = 8501,
+    address: Annotated[str, typer.Option(help="Address to bind (127.0.0.1 keeps it local)")] = "127.0.0.1",
+    headless: Annotated[bool, typer.Option(help="Do not open a browser")] = True,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Start the web app."""
+    ws = _ws(workspace)
+    if demo_store:
+        from core.datasets import ensure_demo_dataset
+
+        if not ws.has_dataset("demo"):
+            typer.echo("creating the demo store (first run only)...")
+        ensure_demo_dataset(ws)
+    env = dict(os.environ, SEGSTUDIO_HOME=str(ws.root))
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "dashboard" / "app.py"),
+        "--server.port", str(port), "--server.address", address,
+        "--server.headless", str(headless).lower(),
+        "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
+    ]
+    typer.echo(f"Segment Studio on http://{address}:{port}  (workspace {ws.root})")
+    raise typer.Exit(subprocess.call(cmd, cwd=PROJECT_ROOT, env=env))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

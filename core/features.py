@@ -1,0 +1,683 @@
+"""Customer features as DuckDB SQL over the canonical tables.
+
+Every feature is one SQL expression in DuckDB's dialect, evaluated per customer over one
+source table:
+
+* ``orders`` / ``reviews`` features are *aggregate* expressions (``GROUP BY customer_id``);
+* ``customers`` features are row expressions over the customers table.
+
+The views the expressions see always carry every canonical column (missing ones filled with
+defaults, category completed from the products table), so a feature's SQL never needs to
+know what the upload looked like. ``getvariable('ref_date')`` is the reference date: the
+cutoff when one is given (only data before it is used), else the day after the last order.
+
+User features go through :func:`validate_custom_feature`: one SELECT-able expression, run on
+a connection with file access disabled, so a feature can only read the dataset.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+SOURCES = ("orders", "reviews", "customers")
+
+
+class FeatureSQLError(ValueError):
+    """A feature's SQL is not acceptable; the message quotes the SQL and says why."""
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    description: str
+    source: str  # orders | reviews | customers
+    sql: str
+    group: str = "Custom"
+    fill: float | None = None  # value for customers with no rows in the source table
+    requires: tuple[str, ...] = ()  # canonical columns of `source` that must be present
+    unit: str = ""  # "days", "currency", "share", "count", ...
+    default_enabled: bool = True
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> Feature:
+        d = dict(d)
+        d["requires"] = tuple(d.get("requires", ()))
+        return cls(**d)
+
+
+_PURCHASE = "amount > 0"
+_ORDER_KEY = "order_id"
+
+CATALOGUE: tuple[Feature, ...] = (
+    # ------------------------------------------------------------------ RFM
+    Feature(
+        "recency_days",
+        "Days from the last purchase to the reference date",
+        "orders",
+        f"date_diff('day', max(order_date) FILTER (WHERE {_PURCHASE}), getvariable('ref_date'))",
+        group="RFM",
+        unit="days",
+    ),
+    Feature(
+        "frequency",
+        "Number of distinct purchase orders",
+        "orders",
+        f"count(DISTINCT {_ORDER_KEY}) FILTER (WHERE {_PURCHASE})",
+        group="RFM",
+        fill=0,
+        unit="count",
+    ),
+    Feature(
+        "monetary",
+        "Net spend: purchases minus returns",
+        "orders",
+        "sum(amount)",
+        group="RFM",
+        fill=0,
+        unit="currency",
+    ),
+    # ------------------------------------------------------------- behaviour
+    Feature(
+        "tenure_days",
+        "Days from the first order to the reference date",
+        "orders",
+        "date_diff('day', min(order_date), getvariable('ref_date'))",
+        group="Behaviour",
+        unit="days",
+    ),
+    Feature(
+        "avg_order_value",
+        "Average gross value of a purchase order",
+        "orders",
+        f"sum(amount) FILTER (WHERE {_PURCHASE}) "
+        f"/ nullif(count(DISTINCT {_ORDER_KEY}) FILTER (WHERE {_PURCHASE}), 0)",
+        group="Behaviour",
+        unit="currency",
+    ),
+    Feature(
+        "avg_days_between_orders",
+        "Mean days between consecutive purchase orders (inter-purchase time)",
+        "orders",
+        f"date_diff('day', min(order_date) FILTER (WHERE {_PURCHASE}), "
+        f"max(order_date) FILTER (WHERE {_PURCHASE})) "
+        f"/ nullif(count(DISTINCT {_ORDER_KEY}) FILTER (WHERE {_PURCHASE}) - 1, 0)",
+        group="Behaviour",
+        unit="days",
+    ),
+    Feature(
+        "items_per_order",
+        "Average units bought per purchase order",
+        "orders",
+        f"sum(quantity) FILTER (WHERE {_PURCHASE}) "
+        f"/ nullif(count(DISTINCT {_ORDER_KEY}) FILTER (WHERE {_PURCHASE}), 0)",
+        group="Behaviour",
+        unit="count",
+        requires=("quantity",),
+    ),
+    Feature(
+        "orders_last_90d",
+        "Purchase orders in the 90 days before the reference date",
+        "orders",
+        f"count(DISTINCT {_ORDER_KEY}) FILTER (WHERE {_PURCHASE} "
+        "AND order_date >= getvariable('ref_date') - INTERVAL 90 DAY)",
+        group="Behaviour",
+        fill=0,
+        unit="count",
+    ),
+    Feature(
+        "spend_last_90d",
+        "Net spend in the 90 days before the reference date",
+        "orders",
+        "coalesce(sum(amount) FILTER "
+        "(WHERE order_date >= getvariable('ref_date') - INTERVAL 90 DAY), 0)",
+        group="Behaviour",
+        fill=0,
+        unit="currency",
+    ),
+    Feature(
+        "distinct_products",
+        "Number of different products bought",
+        "orders",
+        f"count(DISTINCT product_id) FILTER (WHERE {_PURCHASE})",
+        group="Behaviour",
+        fill=0,
+        unit="count",
+        requires=("product_id",),
+    ),
+    Feature(
+        "distinct_categories",
+        "Number of different categories bought",
+        "orders",
+        f"count(DISTINCT category) FILTER (WHERE {_PURCHASE})",
+        group="Category",
+        fill=0,
+        unit="count",
+        requires=("category",),
+    ),
+    Feature(
+        "holiday_share",
+        "Share of purchase value bought in November and December (gift / seasonal buying)",
+        "orders",
+        f"coalesce(sum(amount) FILTER (WHERE {_PURCHASE} AND month(order_date) IN (11, 12)), 0)"
+        f" / nullif(sum(amount) FILTER (WHERE {_PURCHASE}), 0)",
+        group="Behaviour",
+        unit="share",
+    ),
+    Feature(
+        "discount_rate",
+        "Share of the gross value of purchases given away as discount",
+        "orders",
+        f"sum(quantity * unit_price * discount) FILTER (WHERE {_PURCHASE}) "
+        f"/ nullif(sum(quantity * unit_price) FILTER (WHERE {_PURCHASE}), 0)",
+        group="Behaviour",
+        fill=0,
+        unit="share",
+        requires=("discount",),
+    ),
+    Feature(
+        "return_rate",
+        "Returned value as a share of purchased value",
+        "orders",
+        "coalesce(-sum(amount) FILTER (WHERE amount < 0), 0) "
+        f"/ nullif(sum(amount) FILTER (WHERE {_PURCHASE}), 0)",
+        group="Behaviour",
+        fill=0,
+        unit="share",
+    ),
+    # --------------------------------------------------------------- reviews
+    Feature(
+        "review_count",
+        "Number of reviews written",
+        "reviews",
+        "count(*)",
+        group="Reviews",
+        fill=0,
+        unit="count",
+    ),
+    Feature(
+        "avg_review_length",
+        "Average review length in characters",
+        "reviews",
+        "avg(length(review_text))",
+        group="Reviews",
+        fill=0,
+        unit="chars",
+    ),
+    Feature(
+        "avg_rating",
+        "Average star rating given",
+        "reviews",
+        "avg(rating)",
+        group="Reviews",
+        unit="stars",
+        requires=("rating",),
+    ),
+    Feature(
+        "low_rating_share",
+        "Share of reviews rated 2 stars or less",
+        "reviews",
+        "avg(CASE WHEN rating <= 2 THEN 1.0 ELSE 0.0 END)",
+        group="Reviews",
+        unit="share",
+        requires=("rating",),
+    ),
+    # ------------------------------------------------------------- customers
+    Feature(
+        "account_age_days",
+        "Days from sign-up to the reference date",
+        "customers",
+        "date_diff('day', signup_date, getvariable('ref_date'))",
+        group="Profile",
+        unit="days",
+        requires=("signup_date",),
+    ),
+)
+
+MAX_CATEGORY_FEATURES = 12
+
+
+def category_share_feature(category: str) -> Feature:
+    name = "share_" + (re.sub(r"[^0-9a-zA-Z]+", "_", category).strip("_").lower() or "other")
+    lit = category.replace("'", "''")
+    return Feature(
+        name,
+        f"Share of purchase value spent on {category}",
+        "orders",
+        f"coalesce(sum(amount) FILTER (WHERE {_PURCHASE} AND category = '{lit}'), 0) "
+        f"/ nullif(sum(amount) FILTER (WHERE {_PURCHASE}), 0)",
+        group="Category",
+        fill=0,
+        unit="share",
+        requires=("category",),
+    )
+
+
+# Defaults a view uses for canonical columns the upload did not have.
+_ORDER_DEFAULTS = {
+    "order_id": "customer_id || '@' || strftime(order_date, '%Y-%m-%d %H:%M:%S')",
+    "product_id": "NULL::VARCHAR",
+    "product_name": "NULL::VARCHAR",
+    "category": "NULL::VARCHAR",
+    "quantity": "1.0::DOUBLE",
+    "discount": "0.0::DOUBLE",
+    "unit_price": "NULL::DOUBLE",  # replaced below by amount / quantity
+    "amount": "NULL::DOUBLE",
+}
+_REVIEW_DEFAULTS = {
+    "review_id": "NULL::VARCHAR",
+    "product_id": "NULL::VARCHAR",
+    "review_date": "NULL::TIMESTAMP",
+    "rating": "NULL::DOUBLE",
+    "review_text": "''",
+}
+_CUSTOMER_DEFAULTS = {
+    "signup_date": "NULL::TIMESTAMP",
+    "region": "NULL::VARCHAR",
+    "age_band": "NULL::VARCHAR",
+    "gender": "NULL::VARCHAR",
+    "channel": "NULL::VARCHAR",
+    "label": "NULL::VARCHAR",
+}
+
+TableSource = Path | str | pd.DataFrame
+
+
+def _as_timestamp(value: date | datetime | str | None) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    try:
+        return pd.Timestamp(value).to_pydatetime()
+    except (ValueError, TypeError):
+        raise ValueError(f"cutoff {value!r} is not a date (expected e.g. 2025-06-30)") from None
+
+
+class FeatureEngine:
+    """A sandboxed DuckDB connection holding one dataset's tables (optionally cut off at a date).
+
+    Tables are copied into DuckDB's memory and then file access is switched off and the
+    configuration locked, so user SQL can read the dataset and nothing else.
+    """
+
+    def __init__(
+        self,
+        tables: Mapping[str, TableSource],
+        *,
+        cutoff: date | datetime | str | None = None,
+        threads: int | None = None,
+    ):
+        if "orders" not in tables and "customers" not in tables:
+            raise ValueError("features need at least a customers table or an orders table")
+        self.cutoff = _as_timestamp(cutoff)
+        self.con = duckdb.connect(":memory:")
+        if threads:
+            self._exec(f"SET threads = {int(threads)}")
+        self.columns: dict[str, set[str]] = {}
+        self.notes: list[str] = []
+        for name, src in tables.items():
+            if name not in ("customers", "orders", "products", "reviews") or src is None:
+                continue
+            self._load(name, src)
+        self._make_views()
+        self.ref_date = self._reference_date()
+        self._exec("SET VARIABLE ref_date = ?::TIMESTAMP", [self.ref_date])
+        self._exec("SET enable_external_access = false")
+        self._exec("SET lock_configuration = true")
+
+    # ---------------------------------------------------------------- loading
+    def _exec(self, sql: str, params: Sequence | None = None) -> None:
+        # DuckDB keeps a statement's result open until fetched; drain it so the next runs.
+        self.con.execute(sql, params or []).fetchall()
+
+    def _scalar(self, sql: str, params: Sequence | None = None):
+        return self.con.execute(sql, params or []).fetchall()[0][0]
+
+    def _load(self, name: str, src: TableSource) -> None:
+        raw = f"{name}_raw"
+        if isinstance(src, pd.DataFrame):
+            self.con.register("_incoming", src)
+            self._exec(f"CREATE TABLE {raw} AS SELECT * FROM _incoming")
+            self.con.unregister("_incoming")
+        else:
+            self._exec(f"CREATE TABLE {raw} AS SELECT * FROM read_parquet(?)", [str(src)])
+        cols = {r[0] for r in self.con.execute(f"DESCRIBE {raw}").fetchall()}
+        self.columns[name] = cols
+        if self.cutoff is None:
+            return
+        date_col = {"orders": "order_date", "reviews": "review_date", "customers": "signup_date"}
+        col = date_col.get(name)
+        if col and col in cols:
+            before = self._scalar(f"SELECT count(*) FROM {raw}")
+            keep_null = "" if name == "orders" else f" OR {col} IS NULL"
+            self._exec(
+                f"DELETE FROM {raw} WHERE NOT ({col} < ?::TIMESTAMP{keep_null})", [self.cutoff]
+            )
+            after = self._scalar(f"SELECT count(*) FROM {raw}")
+            if before != after:
+                self.notes.append(
+                    f"cutoff {self.cutoff:%Y-%m-%d}: {before - after:,} of {before:,} {name} rows "
+                    "on or after it are not used"
+                )
+            if name == "reviews" and keep_null == f" OR {col} IS NULL":
+                n_undated = self._scalar(f"SELECT count(*) FROM {raw} WHERE {col} IS NULL")
+                if n_undated:
+                    self.notes.append(
+                        f"{n_undated:,} reviews have no date; they are used although the "
+                        "cutoff cannot be checked for them"
+                    )
+
+    def _select_list(self, name: str, defaults: dict[str, str]) -> str:
+        have = self.columns[name]
+        parts = []
+        for col, default in defaults.items():
+            parts.append(f"{col}" if col in have else f"{default} AS {col}")
+        return ", ".join(parts)
+
+    def _make_views(self) -> None:
+        con = self.con
+        if "orders" in self.columns:
+            have = self.columns["orders"]
+            sel = self._select_list("orders", _ORDER_DEFAULTS)
+            self._exec(f"CREATE VIEW _orders_filled AS SELECT customer_id, order_date, {sel} FROM orders_raw")
+            price = "unit_price" if "unit_price" in have else "amount / nullif(quantity, 0)"
+            amount = "amount" if "amount" in have else "quantity * unit_price * (1 - discount)"
+            if "products" in self.columns and {"product_id", "category"} <= self.columns["products"]:
+                category = "coalesce(o.category, p.category)"
+                join = (
+                    " LEFT JOIN (SELECT product_id, any_value(category) AS category "
+                    "FROM products_raw GROUP BY product_id) p USING (product_id)"
+                )
+                self.columns["orders"] = have | {"category"}
+            else:
+                category, join = "o.category", ""
+            self._exec(
+                "CREATE VIEW orders AS SELECT o.customer_id, o.order_date, o.order_id, "
+                "o.product_id, o.product_name, "
+                f"{category} AS category, o.quantity, {price} AS unit_price, o.discount, "
+                f"{amount} AS amount FROM _orders_filled o{join}"
+            )
+        if "reviews" in self.columns:
+            sel = self._select_list("reviews", _REVIEW_DEFAULTS)
+            self._exec(f"CREATE VIEW reviews AS SELECT customer_id, {sel} FROM reviews_raw")
+        if "customers" in self.columns:
+            extra = sorted(self.columns["customers"] - set(_CUSTOMER_DEFAULTS) - {"customer_id"})
+            sel = self._select_list("customers", _CUSTOMER_DEFAULTS)
+            extra_sel = "".join(f", {_quote(c)}" for c in extra)
+            self._exec(
+                f"CREATE VIEW customers AS SELECT customer_id, {sel}{extra_sel} FROM customers_raw"
+            )
+        if "products" in self.columns:
+            self._exec("CREATE VIEW products AS SELECT * FROM products_raw")
+        # The customer universe: the customers table when there is one, else everyone seen.
+        if "customers" in self.columns:
+            base = "SELECT DISTINCT customer_id FROM customers"
+        else:
+            parts = ["SELECT DISTINCT customer_id FROM orders"]
+            if "reviews" in self.columns:
+                parts.append("SELECT customer_id FROM reviews")
+            base = " UNION ".join(parts)
+        self._exec(f"CREATE VIEW customer_base AS {base}")
+
+    def _reference_date(self) -> datetime:
+        if self.cutoff is not None:
+            return self.cutoff
+        for table, col in (("orders", "order_date"), ("reviews", "review_date"), ("customers", "signup_date")):
+            if table in self.columns:
+                v = self._scalar(f"SELECT max({col}) FROM {table}")
+                if v is not None:
+                    d = pd.Timestamp(v).normalize() + timedelta(days=1)
+                    return d.to_pydatetime()
+        today = date.today()
+        return datetime(today.year, today.month, today.day)
+
+    # ------------------------------------------------------------- catalogue
+    def available(self, feature: Feature) -> bool:
+        if feature.source not in self.columns:
+            return False
+        have = self.columns[feature.source]
+        return all(col in have for col in feature.requires)
+
+    def categories(self, limit: int = MAX_CATEGORY_FEATURES) -> list[str]:
+        if "orders" not in self.columns or "category" not in self.columns["orders"]:
+            return []
+        rows = self.con.execute(
+            "SELECT category FROM orders WHERE category IS NOT NULL AND amount > 0 "
+            "GROUP BY category ORDER BY sum(amount) DESC, category LIMIT ?",
+            [limit],
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def catalogue(self) -> list[Feature]:
+        """Every built-in feature this dataset can compute, category shares included."""
+        feats = [f for f in CATALOGUE if self.available(f)]
+        feats += [category_share_feature(c) for c in self.categories()]
+        return feats
+
+    # ---------------------------------------------------------------- custom
+    def validate(self, feature: Feature) -> Feature:
+        """Check a (user) feature against this dataset; raises FeatureSQLError quoting the SQL."""
+        _check_static(feature)
+        if feature.source not in self.columns:
+            raise FeatureSQLError(
+                f"feature '{feature.name}' reads the {feature.source} table, which this dataset "
+                f"does not have (it has: {', '.join(sorted(self.columns))})"
+            )
+        probe = self._source_query([feature]) + " LIMIT 0"
+        try:
+            desc = self.con.execute(probe).description
+        except duckdb.Error as exc:
+            hint = ""
+            msg = str(exc)
+            if feature.source != "customers" and "GROUP BY" in msg:
+                hint = (
+                    " — features on the orders and reviews tables must aggregate per customer, "
+                    "e.g. sum(amount) or avg(rating)"
+                )
+            raise FeatureSQLError(
+                f"feature '{feature.name}' failed: {msg.splitlines()[0]}{hint}\n  SQL: {feature.sql}"
+            ) from None
+        type_name = str(desc[1][1]).upper()
+        if not any(t in type_name for t in _NUMERIC_TYPES):
+            raise FeatureSQLError(
+                f"feature '{feature.name}' must produce a number, but its SQL gives {type_name}"
+                f"\n  SQL: {feature.sql}"
+            )
+        return feature
+
+    # --------------------------------------------------------------- compute
+    def _source_query(self, feats: Sequence[Feature]) -> str:
+        source = feats[0].source
+        cols = ", ".join(f"({f.sql}) AS {_quote(f.name)}" for f in feats)
+        if source == "customers":
+            return f"SELECT customer_id, {cols} FROM customers"
+        return f"SELECT customer_id, {cols} FROM {source} GROUP BY customer_id"
+
+    def sql(self, features: Sequence[Feature]) -> str:
+        """The single SELECT computing `features` for every customer (for display and export)."""
+        by_source: dict[str, list[Feature]] = {}
+        for f in features:
+            by_source.setdefault(f.source, []).append(f)
+        ctes, joins, outs = [], [], []
+        for i, (source, feats) in enumerate(by_source.items()):
+            alias = f"s{i}"
+            ctes.append(f"{alias} AS ({self._source_query(feats)})")
+            joins.append(f"LEFT JOIN {alias} USING (customer_id)")
+            for f in feats:
+                col = f"{alias}.{_quote(f.name)}"
+                if f.fill is not None:
+                    col = f"coalesce({col}, {f.fill})"
+                outs.append(f"CAST({col} AS DOUBLE) AS {_quote(f.name)}")
+        with_clause = ("WITH " + ",\n     ".join(ctes) + "\n") if ctes else ""
+        select = ", ".join(["b.customer_id", *outs])
+        return (
+            f"{with_clause}SELECT {select}\nFROM customer_base b\n"
+            + "\n".join(joins)
+            + "\nORDER BY b.customer_id"
+        )
+
+    def compute(self, features: Sequence[Feature] | None = None) -> pd.DataFrame:
+        features = list(features) if features is not None else self.catalogue()
+        _check_unique(features)
+        missing = [f.name for f in features if not self.available(f)]
+        if missing:
+            raise FeatureSQLError(
+                f"these features need columns this dataset lacks: {', '.join(missing)}"
+            )
+        try:
+            return self.con.execute(self.sql(features)).df()
+        except duckdb.Error as exc:
+            # Find the culprit so the message can quote its SQL.
+            for f in features:
+                self.validate(f)
+            raise FeatureSQLError(str(exc)) from None
+
+    def query(self, sql: str, params: Sequence | None = None) -> pd.DataFrame:
+        return self.con.execute(sql, params or []).df()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> FeatureEngine:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+_NUMERIC_TYPES = ("INT", "DOUBLE", "FLOAT", "DECIMAL", "REAL", "NUMERIC", "BOOLEAN", "HUGEINT")
+_FORBIDDEN = re.compile(
+    r"\b(attach|detach|copy|export|import|install|load|pragma|set|reset|call|create|insert|"
+    r"update|delete|drop|alter|checkpoint|vacuum|read_\w+|glob|parquet_\w+|sniff_csv|"
+    r"getenv|query|query_table)\b",
+    re.IGNORECASE,
+)
+_NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,62}")
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _check_unique(features: Iterable[Feature]) -> None:
+    seen: set[str] = set()
+    for f in features:
+        if f.name in seen:
+            raise FeatureSQLError(f"feature name '{f.name}' is used twice")
+        seen.add(f.name)
+
+
+def _check_static(feature: Feature) -> None:
+    sql = feature.sql.strip()
+    if not _NAME_RE.fullmatch(feature.name):
+        raise FeatureSQLError(
+            f"feature name {feature.name!r} must be snake_case: a lowercase letter, then "
+            "letters, digits or underscores (at most 63)"
+        )
+    if feature.source not in SOURCES:
+        raise FeatureSQLError(
+            f"feature '{feature.name}': source must be one of {', '.join(SOURCES)}, "
+            f"not {feature.source!r}"
+        )
+    if not sql:
+        raise FeatureSQLError(f"feature '{feature.name}' has no SQL expression")
+    if ";" in sql:
+        raise FeatureSQLError(
+            f"feature '{feature.name}' must be a single expression without ';'\n  SQL: {sql}"
+        )
+    m = _FORBIDDEN.search(re.sub(r"'(?:[^']|'')*'", "''", sql))
+    if m:
+        raise FeatureSQLError(
+            f"feature '{feature.name}' uses '{m.group(0)}', which is not allowed: a feature is a "
+            f"read-only expression over the dataset's columns\n  SQL: {sql}"
+        )
+    try:
+        statements = duckdb.extract_statements(f"SELECT ({sql}) AS x FROM t")
+    except duckdb.Error as exc:
+        raise FeatureSQLError(
+            f"feature '{feature.name}' is not valid SQL: {str(exc).splitlines()[0]}\n  SQL: {sql}"
+        ) from None
+    if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+        raise FeatureSQLError(
+            f"feature '{feature.name}' must be one expression usable in a SELECT\n  SQL: {sql}"
+        )
+
+
+def validate_custom_feature(
+    name: str,
+    sql: str,
+    source: str = "orders",
+    *,
+    description: str = "",
+    engine: FeatureEngine | None = None,
+    fill: float | None = None,
+) -> Feature:
+    """Build a user feature; with an engine, also check that it runs on that dataset."""
+    feature = Feature(
+        name=name.strip(),
+        description=description.strip() or f"Custom: {sql.strip()}",
+        source=source,
+        sql=sql.strip(),
+        group="Custom",
+        fill=fill,
+    )
+    _check_static(feature)
+    if engine is not None:
+        if any(f.name == feature.name for f in CATALOGUE):
+            raise FeatureSQLError(f"'{feature.name}' is already a built-in feature; pick another name")
+        engine.validate(feature)
+    return feature
+
+
+@dataclass
+class FeatureTable:
+    """Computed features plus what produced them (for caching and reproducibility)."""
+
+    data: pd.DataFrame
+    features: list[Feature]
+    ref_date: datetime
+    cutoff: datetime | None
+    sql: str
+    notes: list[str] = field(default_factory=list)
+
+
+def build_customer_features(
+    tables: Mapping[str, TableSource],
+    features: Sequence[Feature] | None = None,
+    *,
+    custom: Sequence[Feature] = (),
+    cutoff: date | datetime | str | None = None,
+    exclude: Iterable[str] = (),
+) -> FeatureTable:
+    """Compute customer features for a dataset (paths to Parquet files or DataFrames).
+
+    `features` defaults to the whole available catalogue; `custom` features are validated and
+    appended; names in `exclude` are dropped.
+    """
+    with FeatureEngine(tables, cutoff=cutoff) as eng:
+        feats = list(features) if features is not None else eng.catalogue()
+        for f in custom:
+            feats.append(eng.validate(f))
+        skip = set(exclude)
+        feats = [f for f in feats if f.name not in skip]
+        data = eng.compute(feats)
+        return FeatureTable(
+            data=data,
+            features=feats,
+            ref_date=eng.ref_date,
+            cutoff=eng.cutoff,
+            sql=eng.sql(feats),
+            notes=list(eng.notes),
+        )

@@ -1,0 +1,50 @@
+"""Numbers for humans: thousands separators, currency, percentages, durations."""
+
+from __future__ import annotations
+
+import math
+
+
+def _bad(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def fmt_int(x) -> str:
+    return "—" if _bad(x) else f"{int(round(float(x))):,}"
+
+
+def fmt_num(x, digits: int = 2) -> str:
+    if _bad(x):
+        return "—"
+    x = float(x)
+    if abs(x) >= 1e6:
+        return f"{x / 1e6:,.{digits}f} M"
+    if abs(x) >= 1e4:
+        return f"{x:,.0f}"
+    return f"{x:,.{digits}f}"
+
+
+def fmt_money(x, symbol: str = "$") -> str:
+    if _bad(x):
+        return "—"
+    x = float(x)
+    sign = "−" if x < 0 else ""
+    x = abs(x)
+    if x >= 1e6:
+        return f"{sign}{symbol}{x / 1e6:,.2f} M"
+    return f"{sign}{symbol}{x:,.2f}" if x < 1e4 else f"{sign}{symbol}{x:,.0f}"
+
+
+def fmt_pct(x, digits: int = 1) -> str:
+    return "—" if _bad(x) else f"{float(x) * 100:.{digits}f}%"
+
+
+def fmt_value(x, unit: str) -> str:
+    """Format a feature value by its unit (as declared in the feature catalogue)."""
+    if unit == "currency":
+        return fmt_money(x)
+    if unit == "share":
+        return fmt_pct(x)
+    if unit in ("count", "days", "chars"):
+        return fmt_num(x, 1)
+    return fmt_num(x)

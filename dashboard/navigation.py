@@ -1,0 +1,34 @@
+"""The app's pages in one place, so the entry script and page links agree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
+
+# key -> (title, icon, section)
+PAGE_SPECS: dict[str, tuple[str, str, str]] = {
+    "home": ("Home", ":material/home:", "Start"),
+    "data": ("Data", ":material/upload_file:", "Prepare"),
+    "features": ("Features", ":material/functions:", "Prepare"),
+}
+
+
+def page(key: str) -> st.Page:
+    title, icon, _ = PAGE_SPECS[key]
+    return st.Page(
+        PAGES_DIR / f"{key}.py",
+        title=title,
+        icon=icon,
+        url_path=None if key == "home" else key,
+        default=key == "home",
+    )
+
+
+def navigation_sections() -> dict[str, list]:
+    sections: dict[str, list] = {}
+    for key, (_, _, section) in PAGE_SPECS.items():
+        sections.setdefault(section, []).append(page(key))
+    return sections

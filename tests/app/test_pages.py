@@ -1,0 +1,134 @@
+"""Each page rendered by Streamlit's AppTest against a real workspace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.datasets import create_demo_dataset
+from core.workspace import Workspace
+
+APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
+TIMEOUT = 180
+
+
+def _app() -> AppTest:
+    return AppTest.from_file(APP, default_timeout=TIMEOUT)
+
+
+def _texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [t.value for t in at.title] + [s.value for s in at.subheader]
+    parts += [str(m.label) + " " + str(m.value) for m in at.metric]
+    return "\n".join(parts)
+
+
+@pytest.fixture
+def demo_ws(workspace_root) -> Workspace:
+    ws = Workspace(workspace_root)
+    create_demo_dataset(ws, n_customers=1500, seed=3)
+    return ws
+
+
+def test_home_empty_workspace_offers_demo_and_loads_it(workspace_root):
+    at = _app().run()
+    assert not at.exception
+    buttons = [b for b in at.button if b.key == "home_load_demo"]
+    assert buttons, "a new user must be offered the demo store"
+    buttons[0].click().run()
+    assert not at.exception
+    ws = Workspace(workspace_root)
+    assert ws.has_dataset("demo")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Customers"] == "20,000"
+    assert "Next steps" in _texts(at)
+
+
+def test_home_with_demo_shows_numbers_and_next_step(demo_ws):
+    at = _app().run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Customers"] == "1,500"
+    assert metrics["Net revenue"].startswith("$")
+    # Features not computed yet: the next step says so and offers to do it.
+    compute = [b for b in at.button if b.key == "home_compute_features"]
+    assert compute
+    compute[0].click().run()
+    assert not at.exception
+    assert not [b for b in at.button if b.key == "home_compute_features"]
+
+
+def test_data_page_shows_report_preview_and_dataset_list(demo_ws):
+    at = _app().run()
+    at.switch_page("../pages/data.py").run()
+    assert not at.exception
+    text = _texts(at)
+    assert "Validation report" in text
+    assert "Preview" in text and "All datasets" in text
+    assert len(at.tabs) >= 4  # customers, orders, products, reviews
+    assert any(d.value.shape[0] == 1 for d in at.dataframe if "source" in d.value.columns)
+
+
+def test_data_page_report_lists_rejected_rows(workspace_root, tmp_path):
+    from core.datasets import assemble_dataset, save_assembled
+    from core.ingest import ingest_file
+
+    csv = tmp_path / "orders.csv"
+    csv.write_text(
+        "customer_id,order_date,amount\n"
+        "a,2024-01-05,10.5\n"
+        ",2024-01-06,3\n"
+        "b,2024-02-31,7\n"
+        "c,2024-03-01,abc\n"
+        "d,2024-03-02,12\n"
+    )
+    result = ingest_file(csv, "orders")
+    ws = Workspace(workspace_root)
+    save_assembled(ws, "messy orders", assemble_dataset([result]))
+    at = _app().run()
+    at.switch_page("../pages/data.py").run()
+    assert not at.exception
+    exp_labels = " ".join(e.label for e in at.expander)
+    assert "orders.csv" in exp_labels and "3 rejected" in exp_labels
+    rejected = [d.value for d in at.dataframe if "_reason" in d.value.columns]
+    assert rejected and len(rejected[0]) == 3
+    assert set(rejected[0]["_row"].astype(int)) == {3, 4, 5}
+
+
+def test_features_page_computes_catalogue_and_custom_feature(demo_ws):
+    at = _app().run()
+    at.switch_page("../pages/features.py").run()
+    assert not at.exception
+    summary = [d.value for d in at.dataframe if "median" in d.value.columns]
+    assert summary
+    names = set(summary[0]["feature"])
+    assert {"recency_days", "frequency", "monetary", "return_rate", "review_count"} <= names
+
+    # A bad custom feature is refused with the SQL quoted.
+    at.text_input(key="cf_name").input("bad_one")
+    at.text_area(key="cf_sql").input("amount")
+    at.button[[b.label for b in at.button].index("Check and add")].click().run()
+    assert not at.exception
+    assert any("must aggregate per customer" in e.value for e in at.error)
+
+    # A good one is added and shows up in the feature table.
+    at.text_input(key="cf_name").input("big_orders")
+    at.text_area(key="cf_sql").input("count(*) FILTER (WHERE amount >= 100)")
+    at.button[[b.label for b in at.button].index("Check and add")].click().run()
+    assert not at.exception
+    summary = [d.value for d in at.dataframe if "median" in d.value.columns]
+    assert "big_orders" in set(summary[0]["feature"])
+    from core.datasets import load_feature_config
+
+    assert [f.name for f in load_feature_config(demo_ws, "demo").custom] == ["big_orders"]
+
+
+def test_features_page_cutoff_changes_reference_date(demo_ws):
+    at = _app().run()
+    at.switch_page("../pages/features.py").run()
+    at.toggle(key="feat_use_cutoff").set_value(True).run()
+    at.date_input(key="feat_cutoff").set_value("2025-12-31").run()
+    assert not at.exception
+    assert "Reference date **2025-12-31**" in _texts(at)

@@ -1,0 +1,189 @@
+"""Feature SQL checked against a small example computed by hand."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from core.features import (
+    CATALOGUE,
+    FeatureEngine,
+    FeatureSQLError,
+    build_customer_features,
+    validate_custom_feature,
+)
+
+T = pd.Timestamp
+
+
+@pytest.fixture
+def tables() -> dict[str, pd.DataFrame]:
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["c1", "c2", "c3"],
+            "signup_date": [T("2024-01-01"), T("2024-03-01"), T("2024-05-01")],
+            "region": ["North", "South", "North"],
+        }
+    )
+    orders = pd.DataFrame(
+        [
+            ("o1", "c1", T("2024-01-10"), "p1", "Electronics", 1.0, 100.0, 0.0, 100.0),
+            ("o1", "c1", T("2024-01-10"), "p2", "Books", 2.0, 10.0, 0.5, 10.0),
+            ("o2", "c1", T("2024-03-10"), "p1", "Electronics", 1.0, 100.0, 0.0, 100.0),
+            ("o3", "c1", T("2024-03-20"), "p1", "Electronics", -1.0, 100.0, 0.0, -100.0),
+            ("o4", "c2", T("2024-02-15"), "p2", "Books", 3.0, 10.0, 0.0, 30.0),
+            ("o5", "c2", T("2024-06-01"), "p2", "Books", 1.0, 10.0, 0.0, 10.0),
+        ],
+        columns=[
+            "order_id", "customer_id", "order_date", "product_id", "category",
+            "quantity", "unit_price", "discount", "amount",
+        ],
+    )
+    reviews = pd.DataFrame(
+        {
+            "customer_id": ["c1", "c1", "c2"],
+            "review_date": [T("2024-01-20"), T("2024-03-25"), T("2024-06-05")],
+            "rating": [5.0, 1.0, 3.0],
+            "review_text": ["great", "bad product", "ok"],
+        }
+    )
+    return {"customers": customers, "orders": orders, "reviews": reviews}
+
+
+def _row(df: pd.DataFrame, cid: str) -> pd.Series:
+    return df.set_index("customer_id").loc[cid]
+
+
+def test_catalogue_values_match_hand_computation(tables):
+    ft = build_customer_features(tables)
+    assert ft.ref_date == T("2024-06-02")  # day after the last order
+    assert list(ft.data["customer_id"]) == ["c1", "c2", "c3"]
+    c1 = _row(ft.data, "c1")
+    assert c1["recency_days"] == 84
+    assert c1["frequency"] == 2
+    assert c1["monetary"] == pytest.approx(110.0)
+    assert c1["tenure_days"] == 144
+    assert c1["avg_order_value"] == pytest.approx(105.0)
+    assert c1["avg_days_between_orders"] == pytest.approx(60.0)
+    assert c1["items_per_order"] == pytest.approx(2.0)
+    assert c1["discount_rate"] == pytest.approx(10 / 220)
+    assert c1["return_rate"] == pytest.approx(100 / 210)
+    assert c1["share_electronics"] == pytest.approx(200 / 210)
+    assert c1["share_books"] == pytest.approx(10 / 210)
+    assert c1["distinct_products"] == 2
+    assert c1["distinct_categories"] == 2
+    assert c1["holiday_share"] == 0
+    assert c1["orders_last_90d"] == 1
+    assert c1["spend_last_90d"] == pytest.approx(0.0)
+    assert c1["review_count"] == 2
+    assert c1["avg_review_length"] == pytest.approx(8.0)
+    assert c1["avg_rating"] == pytest.approx(3.0)
+    assert c1["low_rating_share"] == pytest.approx(0.5)
+    assert c1["account_age_days"] == 153
+    c2 = _row(ft.data, "c2")
+    assert c2["recency_days"] == 1
+    assert c2["frequency"] == 2
+    assert c2["monetary"] == pytest.approx(40.0)
+    assert c2["tenure_days"] == 108
+    assert c2["avg_days_between_orders"] == pytest.approx(107.0)
+    # A customer with no orders and no reviews: counts are 0, recency is unknown.
+    c3 = _row(ft.data, "c3")
+    assert c3["frequency"] == 0 and c3["monetary"] == 0 and c3["review_count"] == 0
+    assert pd.isna(c3["recency_days"])
+
+
+def test_cutoff_uses_only_earlier_data(tables):
+    ft = build_customer_features(tables, cutoff="2024-05-01")
+    assert ft.ref_date == T("2024-05-01")
+    # c3 signed up on the cutoff day: not a customer yet.
+    assert list(ft.data["customer_id"]) == ["c1", "c2"]
+    c2 = _row(ft.data, "c2")
+    assert c2["frequency"] == 1
+    assert c2["monetary"] == pytest.approx(30.0)
+    assert c2["recency_days"] == 76  # 14 (Feb, leap year) + 31 + 30 + 1
+    assert c2["review_count"] == 0  # the June review is after the cutoff
+    assert _row(ft.data, "c1")["recency_days"] == 52
+    assert any("cutoff" in n for n in ft.notes)
+
+
+def test_orders_only_dataset(tables):
+    orders = tables["orders"][["customer_id", "order_date", "amount"]]
+    ft = build_customer_features({"orders": orders})
+    names = {f.name for f in ft.features}
+    # Needs columns the upload lacks, so it is not offered.
+    assert "discount_rate" not in names and "items_per_order" not in names
+    assert {"recency_days", "frequency", "monetary"} <= names
+    # Without order ids, an order is a customer's purchases at one timestamp.
+    assert _row(ft.data, "c1")["frequency"] == 2
+    assert _row(ft.data, "c1")["monetary"] == pytest.approx(110.0)
+
+
+def test_customers_only_dataset(tables):
+    ft = build_customer_features({"customers": tables["customers"]})
+    assert [f.name for f in ft.features] == ["account_age_days"]
+    assert len(ft.data) == 3
+
+
+def test_category_from_products_table(tables):
+    orders = tables["orders"].drop(columns=["category"])
+    products = pd.DataFrame({"product_id": ["p1", "p2"], "category": ["Electronics", "Books"]})
+    ft = build_customer_features({"orders": orders, "products": products})
+    assert _row(ft.data, "c1")["share_electronics"] == pytest.approx(200 / 210)
+
+
+def test_custom_feature_runs(tables):
+    with FeatureEngine(tables) as eng:
+        f = validate_custom_feature(
+            "big_orders", "count(*) FILTER (WHERE amount >= 100)", "orders", engine=eng, fill=0
+        )
+        df = eng.compute([f])
+    assert _row(df, "c1")["big_orders"] == 2
+    assert _row(df, "c3")["big_orders"] == 0
+
+
+def test_custom_feature_on_customers_table(tables):
+    with FeatureEngine(tables) as eng:
+        f = validate_custom_feature(
+            "is_north", "CASE WHEN region = 'North' THEN 1 ELSE 0 END", "customers", engine=eng
+        )
+        df = eng.compute([f])
+    assert list(df["is_north"]) == [1, 0, 1]
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("sum(amount); DROP TABLE orders", "without ';'"),
+        ("(SELECT count(*) FROM read_csv('/etc/passwd'))", "read_csv"),
+        ("sum(amount) + getenv('HOME')", "getenv"),
+        ("amount", "must aggregate per customer"),
+        ("sum(no_such_column)", "no_such_column"),
+        ("string_agg(category, ',')", "must produce a number"),
+        ("sum(amount", "not valid SQL"),
+    ],
+)
+def test_custom_feature_rejections_quote_the_sql(tables, sql, expected):
+    with FeatureEngine(tables) as eng, pytest.raises(FeatureSQLError) as err:
+        validate_custom_feature("bad_feature", sql, "orders", engine=eng)
+    assert expected in str(err.value)
+
+
+def test_custom_feature_cannot_read_files_even_if_unlisted(tables, tmp_path):
+    secret = tmp_path / "secret.csv"
+    secret.write_text("x\n42\n")
+    with FeatureEngine(tables) as eng, pytest.raises(FeatureSQLError) as err:
+        # A table function not in the static deny list still hits DuckDB's sandbox.
+        validate_custom_feature("leak", f"(SELECT max(x) FROM '{secret}')", "orders", engine=eng)
+    assert "secret.csv" in str(err.value) or "disabled" in str(err.value)
+
+
+def test_custom_feature_name_rules(tables):
+    with pytest.raises(FeatureSQLError, match="snake_case"):
+        validate_custom_feature("Bad Name", "sum(amount)")
+    with FeatureEngine(tables) as eng, pytest.raises(FeatureSQLError, match="built-in"):
+        validate_custom_feature("monetary", "sum(amount)", engine=eng)
+
+
+def test_every_catalogue_feature_has_description_and_sql():
+    for f in CATALOGUE:
+        assert f.name and f.description and f.sql and f.source in {"orders", "reviews", "customers"}
