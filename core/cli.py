@@ -80,7 +80,8 @@ def ingest(
 ) -> None:
     """Validate and normalise files into a new dataset; print the ingest report."""
     from core.datasets import assemble_dataset, save_assembled
-    from core.ingest import IngestError, guess_mapping, guess_table, ingest as run_ingest, read_raw
+    from core.ingest import IngestError, guess_mapping, guess_table, read_raw
+    from core.ingest import ingest as run_ingest
 
     tables = list(table or [])
     if tables and len(tables) != len(files):
@@ -160,7 +161,12 @@ def features(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Compute customer features with DuckDB SQL."""
-    from core.datasets import FeatureConfig, compute_dataset_features, feature_engine, load_feature_config
+    from core.datasets import (
+        FeatureConfig,
+        compute_dataset_features,
+        feature_engine,
+        load_feature_config,
+    )
     from core.features import FeatureSQLError, validate_custom_feature
 
     ws = _ws(workspace)
@@ -208,6 +214,92 @@ def features(
 
         with pd.option_context("display.width", 160, "display.max_columns", 12):
             typer.echo(table.data.describe().T.to_string())
+
+
+@app.command()
+def segment(
+    dataset: Annotated[str, typer.Argument(help="Dataset id")],
+    method: Annotated[str, typer.Option(help="kmeans, minibatch_kmeans, gmm, hdbscan, agglomerative, autoencoder_kmeans or rfm")] = "kmeans",
+    k: Annotated[int, typer.Option(help="Number of segments (ignored by hdbscan and rfm)")] = 8,
+    text: Annotated[bool, typer.Option("--text/--no-text", help="Use review text embeddings")] = True,
+    text_weight: Annotated[float, typer.Option(min=0, max=1, help="Share of the text part in the fused vectors")] = 0.5,
+    encoder: Annotated[str, typer.Option(help="'default' (offline MiniLM), a local model directory or a HF model id")] = "default",
+    seed: Annotated[int, typer.Option()] = 0,
+    no_map: Annotated[bool, typer.Option("--no-map", help="Skip the UMAP map")] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Segment a dataset's customers (features ⊕ text embeddings → clusters → UMAP map)."""
+    from core.encoders import EncoderError
+    from core.pipeline import SegmentationParams, run_segmentation
+
+    ws = _ws(workspace)
+    params = SegmentationParams(
+        method=method, k=k, seed=seed, use_text=text, text_weight=text_weight, encoder=encoder,
+        projection=not no_map,
+    )
+    last = [-1]
+
+    def progress(message: str, fraction: float) -> None:
+        pct = int(fraction * 100)
+        if pct != last[0]:
+            last[0] = pct
+            typer.echo(f"\r[{pct:3d}%] {message:<70}", nl=False, err=True)
+
+    try:
+        run = run_segmentation(ws, dataset, params, progress=progress)
+    except (ValueError, KeyError, EncoderError) as exc:
+        typer.echo("", err=True)
+        _fail(str(exc))
+    typer.echo("", err=True)
+    typer.echo(f"run '{run.id}': {run.summary['n_segments']} segments in {run.summary['seconds']} s")
+    for name, n in run.summary["sizes"].items():
+        typer.echo(f"  {name:<20} {n:>10,}")
+    for note in run.summary.get("notes", []):
+        typer.echo(f"  note: {note}")
+
+
+@app.command()
+def export(
+    dataset: Annotated[str, typer.Argument(help="Dataset id")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output file (.csv or .parquet)")],
+    run: Annotated[str | None, typer.Option(help="Segmentation run id (default: the newest finished one)")] = None,
+    segment: Annotated[list[str] | None, typer.Option("--segment", "-s", help="Segment(s) to export (default: all)")] = None,
+    selection: Annotated[str | None, typer.Option(help="A selection saved from the Explore map")] = None,
+    bom: Annotated[bool, typer.Option("--bom", help="UTF-8 with BOM, for Excel")] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Export segment lists (formula-injection-safe CSV, or Parquet)."""
+    from core.export import segment_list, write_table
+    from core.pipeline import load_segments, load_selections, segment_names
+
+    ws = _ws(workspace)
+    runs = [r for r in ws.list_runs(dataset, kind="segment") if r.status == "done"]
+    if run:
+        runs = [r for r in runs if r.id == run]
+    if not runs:
+        _fail(f"no finished segmentation run{' ' + repr(run) if run else ''} for dataset {dataset!r}; run `segstudio segment {dataset}` first")
+    r = runs[0]
+    seg = load_segments(ws, r.id)
+    if selection:
+        sels = load_selections(ws, r.id)
+        if selection not in sels:
+            _fail(f"no saved selection {selection!r} (saved: {', '.join(sels) or 'none'})")
+        seg = seg[seg["customer_id"].isin(set(sels[selection]))]
+    if segment:
+        unknown = set(segment) - set(seg["segment"].astype(str))
+        if unknown:
+            _fail(f"unknown segment(s) {sorted(unknown)}; this run has {sorted(seg['segment'].astype(str).unique())}")
+    table = segment_list(seg, segment_names(ws, r.id), include=list(segment) if segment else None)
+    write_table(table, out, excel_bom=bom)
+    typer.echo(f"{len(table):,} rows written to {out} (run {r.id})")
+
+
+@app.command(hidden=True)
+def job(run_dir: Annotated[Path, typer.Argument(help="A job's run directory")]) -> None:
+    """Worker entry point for background jobs (started by the app)."""
+    from core.jobs import run_job
+
+    raise typer.Exit(run_job(run_dir))
 
 
 @app.command(name="app")

@@ -203,7 +203,6 @@ def generate_demo_store(
     start = end - pd.DateOffset(months=months)
     end_day = int((end - pd.Timestamp("1970-01-01")).days)
     start_day = int((start - pd.Timestamp("1970-01-01")).days)
-    span = end_day - start_day
 
     products = _products(rng)
     names = list(PERSONAS)

@@ -47,3 +47,55 @@ def write_safe_csv(df: pd.DataFrame, path: str | Path, *, excel_bom: bool = Fals
     path = Path(path)
     atomic_write_bytes(path, to_safe_csv_bytes(df, excel_bom=excel_bom))
     return path
+
+
+KEY_FEATURES = (
+    "recency_days", "frequency", "monetary", "avg_order_value", "return_rate", "discount_rate",
+    "review_count", "avg_rating",
+)
+
+
+def segment_list(
+    segments: pd.DataFrame,
+    names: dict[str, str] | None = None,
+    *,
+    include: list[str] | None = None,
+    features: list[str] | None = None,
+    score_column: str | None = "confidence",
+) -> pd.DataFrame:
+    """customer_id, segment, name, key features (and the score) for the chosen segments."""
+    names = names or {}
+    df = segments if include is None else segments[segments["segment"].isin(include)]
+    cols = [c for c in (features if features is not None else KEY_FEATURES) if c in df.columns]
+    out = pd.DataFrame(
+        {
+            "customer_id": df["customer_id"].to_numpy(),
+            "segment": df["segment"].astype(str).to_numpy(),
+            "segment_name": df["segment"].astype(str).map(lambda s: names.get(s, s)).to_numpy(),
+        }
+    )
+    for c in cols:
+        out[c] = df[c].to_numpy()
+    if score_column and score_column in df.columns and df[score_column].notna().any():
+        out["score"] = df[score_column].round(4).to_numpy()
+    return out
+
+
+def write_table(df: pd.DataFrame, path: str | Path, *, fmt: str | None = None, excel_bom: bool = False) -> Path:
+    """CSV (formula-safe, optional BOM for Excel) or Parquet, chosen by `fmt` or the suffix."""
+    path = Path(path)
+    fmt = fmt or ("parquet" if path.suffix == ".parquet" else "csv")
+    if fmt == "parquet":
+        from core.workspace import atomic_write_parquet
+
+        atomic_write_parquet(path, df)
+        return path
+    if fmt != "csv":
+        raise ValueError(f"format must be csv or parquet, not {fmt!r}")
+    return write_safe_csv(df, path, excel_bom=excel_bom)
+
+
+def to_parquet_bytes(df: pd.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False)
+    return buf.getvalue()

@@ -387,7 +387,6 @@ class FeatureEngine:
         return ", ".join(parts)
 
     def _make_views(self) -> None:
-        con = self.con
         if "orders" in self.columns:
             have = self.columns["orders"]
             sel = self._select_list("orders", _ORDER_DEFAULTS)
@@ -511,7 +510,7 @@ class FeatureEngine:
         for f in features:
             by_source.setdefault(f.source, []).append(f)
         ctes, joins, outs = [], [], []
-        for i, (source, feats) in enumerate(by_source.items()):
+        for i, feats in enumerate(by_source.values()):
             alias = f"s{i}"
             ctes.append(f"{alias} AS ({self._source_query(feats)})")
             joins.append(f"LEFT JOIN {alias} USING (customer_id)")

@@ -13,6 +13,10 @@ PAGE_SPECS: dict[str, tuple[str, str, str]] = {
     "home": ("Home", ":material/home:", "Start"),
     "data": ("Data", ":material/upload_file:", "Prepare"),
     "features": ("Features", ":material/functions:", "Prepare"),
+    "segments": ("Segments", ":material/hub:", "Segment"),
+    "explore": ("Explore", ":material/scatter_plot:", "Segment"),
+    "profiles": ("Profiles", ":material/groups:", "Segment"),
+    "export": ("Export", ":material/download:", "Act"),
 }
 
 

@@ -56,3 +56,24 @@ def feature_config(dataset_id: str) -> FeatureConfig:
 
 def store_feature_config(dataset_id: str, config: FeatureConfig) -> None:
     save_feature_config(workspace(), dataset_id, config)
+
+
+RUN = "active_run_id"
+
+
+def segment_runs(dataset_id: str):
+    return workspace().list_runs(dataset_id, kind="segment")
+
+
+def active_run(dataset_id: str):
+    """The run the Explore / Profiles / Export pages show: chosen, else the newest finished."""
+    runs = [r for r in segment_runs(dataset_id) if r.status == "done"]
+    chosen = st.session_state.get(RUN)
+    for r in runs:
+        if r.id == chosen:
+            return r
+    return runs[0] if runs else None
+
+
+def set_active_run(run_id: str | None) -> None:
+    st.session_state[RUN] = run_id

@@ -74,7 +74,7 @@ if c_demo.button("Load the demo store instead", key="data_load_demo", help="20,0
     st.rerun()
 
 plans = []
-for i, f in enumerate(files or []):
+for f in files or []:
     data = f.getvalue()
     digest = hashlib.sha256(data).hexdigest()
     with st.container(border=True):

@@ -55,7 +55,7 @@ cols[2].metric("Net revenue", fmt_money(summary.revenue))
 cols[3].metric("Reviews", fmt_int(summary.n_reviews))
 cols[4].metric(
     "Order dates",
-    f"{summary.first_order:%b %Y} – {summary.last_order:%b %Y}" if summary.first_order else "—",
+    f"{summary.first_order:%b %y} – {summary.last_order:%b %y}" if summary.first_order else "—",
 )
 
 # What has been done, what comes next.
@@ -64,25 +64,38 @@ features_ready = any((ds.path / "feature_cache").glob("*.parquet")) if ds.path.e
 warnings = ds.meta.get("warnings", [])
 
 st.subheader("Next steps")
+runs = [r for r in ws.list_runs(ds.id, kind="segment") if r.status == "done"]
 steps = [
     ("Data loaded and validated", True, "data", "Review the validation report"),
     ("Customer features computed", features_ready, "features", "Compute features"),
+    ("Customers segmented", bool(runs), "segments", "Run a segmentation"),
+    ("Segments explored, named and exported", None, "profiles", "Read the segment profiles"),
 ]
+next_done = False
 for label, done, target, action in steps:
     c1, c2 = st.columns([3, 2])
-    c1.markdown(f"{'✅' if done else '⬜'} {label}")
-    c2.page_link(page(target), label=action if not done else "Open", icon=":material/arrow_forward:")
-st.caption(
-    "Segmentation, the Explore map, segment profiles, fine-tuning and exports are on the "
-    "roadmap and appear here as they land."
-)
+    if done is None:  # an open-ended step: available once segments exist
+        if runs:
+            c1.markdown(f":material/arrow_right: {label}")
+            links = st.columns(3)
+            links[0].page_link(page("explore"), label="Explore the map", icon=":material/scatter_plot:")
+            links[1].page_link(page("profiles"), label="Segment profiles", icon=":material/groups:")
+            links[2].page_link(page("export"), label="Export lists", icon=":material/download:")
+        continue
+    icon = ":material/check_circle:" if done else ":material/radio_button_unchecked:"
+    c1.markdown(f"{icon} {label}")
+    if not done and not next_done:
+        next_done = True
+        c2.page_link(page(target), label=f"Next: {action}", icon=":material/arrow_forward:")
+    else:
+        c2.page_link(page(target), label="Open", icon=":material/arrow_forward:")
+st.caption("Fine-tuning a transformer on text + numbers and model evaluation are on the roadmap.")
 
 if warnings:
     st.warning("\n\n".join(warnings), icon=":material/warning:")
 
-if not features_ready:
-    if st.button("Compute features now", type="primary", key="home_compute_features"):
-        with st.spinner("Computing customer features with DuckDB…"):
-            table = compute_dataset_features(ws, ds.id, config)
-        st.success(f"{len(table.data):,} customers × {len(table.features)} features computed.")
-        st.rerun()
+if not features_ready and st.button("Compute features now", type="primary", key="home_compute_features"):
+    with st.spinner("Computing customer features with DuckDB…"):
+        table = compute_dataset_features(ws, ds.id, config)
+    st.success(f"{len(table.data):,} customers × {len(table.features)} features computed.")
+    st.rerun()

@@ -1,0 +1,1 @@
+"""Benchmarks and quality measurements; each writes its figures to benchmarks/RESULTS.md."""

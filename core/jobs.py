@@ -1,0 +1,195 @@
+"""Background jobs: long work runs in its own process, never in the Streamlit script.
+
+A job is a workspace run whose directory holds:
+
+    job.json       what to run (kind, dataset, params)
+    status.json    state, stage message, fraction done, pid, error — written atomically
+    events.jsonl   one JSON line per progress event (append-only)
+    STOP           created to ask the job to stop; checked between steps
+    job.log        the worker's stdout/stderr
+
+The worker is ``python -m core.cli job <run_dir>``, started in a new session so it survives
+page reloads (and the app itself). A job whose process died without writing a final state is
+reported as failed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.workspace import RunInfo, Workspace, atomic_write_json
+
+TERMINAL = {"done", "failed", "cancelled"}
+
+
+class JobCancelled(Exception):
+    """Raised inside a job when its STOP file appears."""
+
+
+@dataclass
+class JobStatus:
+    state: str  # queued | running | done | failed | cancelled
+    message: str = ""
+    fraction: float = 0.0
+    pid: int | None = None
+    error: str | None = None
+    started_at: float | None = None
+    updated_at: float | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.state in TERMINAL
+
+    def eta_seconds(self) -> float | None:
+        if not self.started_at or self.fraction <= 0.02 or self.finished:
+            return None
+        elapsed = (self.updated_at or time.time()) - self.started_at
+        return elapsed * (1 - self.fraction) / self.fraction
+
+
+class JobReporter:
+    """Progress sink for a job: status.json + events.jsonl; raises JobCancelled on STOP."""
+
+    def __init__(self, run_dir: Path):
+        self.dir = Path(run_dir)
+        self.started = time.time()
+
+    def _write(self, state: str, message: str, fraction: float, error: str | None = None) -> None:
+        now = time.time()
+        status = {
+            "state": state, "message": message, "fraction": round(float(fraction), 4),
+            "pid": os.getpid(), "error": error, "started_at": self.started, "updated_at": now,
+        }
+        atomic_write_json(self.dir / "status.json", status)
+        with open(self.dir / "events.jsonl", "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"t": now, "state": state, "message": message, "fraction": fraction}) + "\n")
+
+    def __call__(self, message: str, fraction: float) -> None:
+        if (self.dir / "STOP").exists():
+            raise JobCancelled("stopped on request")
+        self._write("running", message, fraction)
+
+    def finish(self, state: str, message: str, error: str | None = None) -> None:
+        self._write(state, message, 1.0 if state == "done" else self.last_fraction(), error)
+
+    def last_fraction(self) -> float:
+        try:
+            return float(json.loads((self.dir / "status.json").read_text())["fraction"])
+        except (OSError, ValueError, KeyError):
+            return 0.0
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (exited, not yet reaped by its parent) is not alive.
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def read_status(run_dir: Path) -> JobStatus:
+    path = Path(run_dir) / "status.json"
+    if not path.exists():
+        return JobStatus(state="queued", message="waiting to start")
+    try:
+        d = json.loads(path.read_text())
+    except ValueError:
+        return JobStatus(state="running", message="starting")
+    st = JobStatus(**{k: d.get(k) for k in JobStatus.__dataclass_fields__})
+    if st.pid is None:
+        try:
+            st.pid = int((Path(run_dir) / "worker.pid").read_text())
+        except (OSError, ValueError):
+            return st  # not started yet
+    if not st.finished and not _pid_alive(st.pid):
+        st.state, st.error = "failed", st.error or "the worker process ended unexpectedly"
+    return st
+
+
+def read_events(run_dir: Path) -> list[dict[str, Any]]:
+    path = Path(run_dir) / "events.jsonl"
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            continue  # a line being written right now
+    return out
+
+
+def submit(ws: Workspace, kind: str, dataset_id: str, params: dict[str, Any]) -> RunInfo:
+    """Create a run for the job and start its worker process."""
+    run = ws.create_run(dataset_id, kind, params)
+    atomic_write_json(run.path / "job.json", {"kind": kind, "dataset_id": dataset_id, "params": params})
+    ws.update_run(run.id, status="queued")
+    now = time.time()
+    atomic_write_json(
+        run.path / "status.json",
+        {"state": "queued", "message": "starting", "fraction": 0.0, "pid": None,
+         "error": None, "started_at": now, "updated_at": now},
+    )
+    env = dict(os.environ, SEGSTUDIO_HOME=str(ws.root), PYTHONUNBUFFERED="1")
+    log = open(run.path / "job.log", "ab")  # noqa: SIM115 - handed to the child
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "core.cli", "job", str(run.path)],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        start_new_session=True, env=env, cwd=str(Path(__file__).resolve().parent.parent),
+    )
+    log.close()
+    # The worker writes status.json itself from now on; its pid goes beside it.
+    (run.path / "worker.pid").write_text(str(proc.pid))
+    return ws.get_run(run.id)
+
+
+def request_stop(run_dir: Path) -> None:
+    (Path(run_dir) / "STOP").touch()
+
+
+def run_job(run_dir: Path) -> int:
+    """Worker entry point: execute the job in `run_dir`; return a process exit code."""
+    run_dir = Path(run_dir)
+    spec = json.loads((run_dir / "job.json").read_text())
+    ws = Workspace(run_dir.parent.parent)
+    run_id = run_dir.name
+    reporter = JobReporter(run_dir)
+    try:
+        reporter("starting", 0.0)
+        ws.update_run(run_id, status="running")
+        if spec["kind"] == "segment":
+            from core.pipeline import SegmentationParams, run_segmentation
+
+            params = SegmentationParams(**spec["params"])
+            run_segmentation(ws, spec["dataset_id"], params, progress=reporter, run_id=run_id)
+        else:
+            raise ValueError(f"unknown job kind {spec['kind']!r}")
+    except JobCancelled:
+        reporter.finish("cancelled", "stopped on request")
+        ws.update_run(run_id, status="cancelled")
+        return 3
+    except Exception as exc:  # the job's error is shown to the user, not a traceback
+        reporter.finish("failed", "failed", error=f"{type(exc).__name__}: {exc}")
+        ws.update_run(run_id, status="failed", summary={"error": str(exc)})
+        import traceback
+
+        traceback.print_exc()
+        return 1
+    reporter.finish("done", "finished")
+    return 0

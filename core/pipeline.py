@@ -1,0 +1,193 @@
+"""The segmentation pipeline as one call, saved as a workspace run.
+
+features → documents → text embeddings (cached) → fused vectors → segments → UMAP map,
+with progress reported through a callback. The run directory holds:
+
+    params.json        what produced it (dataset, feature config, encoder, method, k, ...)
+    segments.parquet   customer_id, segment, confidence, x, y, plus the features
+    vectors.npy        the fused vectors (float32; read with allow_pickle=False)
+    summary.json       sizes, quality scores, notes
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.datasets import compute_dataset_features, load_feature_config
+from core.documents import DocumentSpec, build_documents
+from core.encoders import EmbeddingCache, EncoderSpec, TextEncoder
+from core.projection import ProjectionSpec, fit_umap
+from core.segment import NOISE, fuse_vectors, make_segmenter, rfm_tiers
+from core.workspace import RunInfo, Workspace, atomic_write_json, atomic_write_parquet
+
+Progress = Callable[[str, float], None]  # (stage message, fraction 0..1)
+
+
+@dataclass
+class SegmentationParams:
+    method: str = "kmeans"  # a core.segment.METHODS key, or "rfm"
+    k: int = 8
+    seed: int = 0
+    use_text: bool = True
+    text_weight: float = 0.5
+    text_dims: int = 32
+    encoder: str = "default"
+    pooling: str = "mean"
+    batch_size: int = 64
+    device: str = "auto"
+    include_profile_text: bool = False
+    max_reviews: int = 5
+    projection: bool = True
+    method_params: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def embed_documents(
+    ws: Workspace,
+    docs: list[str],
+    params: SegmentationParams,
+    progress: Progress | None = None,
+    encoder: TextEncoder | None = None,
+) -> np.ndarray:
+    if encoder is None:
+        spec = EncoderSpec(
+            model=params.encoder if params.encoder != "default" else EncoderSpec().model,
+            pooling=params.pooling, batch_size=params.batch_size, device=params.device,
+        )
+        encoder = TextEncoder(spec, cache=EmbeddingCache(ws.root / "cache" / "embeddings.sqlite"))
+    elif encoder.cache is None:
+        encoder.cache = EmbeddingCache(ws.root / "cache" / "embeddings.sqlite")
+
+    def _p(done: int, total: int) -> None:
+        if progress:
+            progress(f"Embedding customer documents ({done:,}/{total:,})", 0.1 + 0.6 * done / max(1, total))
+
+    return encoder.encode(docs, progress=_p)
+
+
+def run_segmentation(
+    ws: Workspace,
+    dataset_id: str,
+    params: SegmentationParams | None = None,
+    *,
+    progress: Progress | None = None,
+    encoder: TextEncoder | None = None,
+    run_id: str | None = None,
+) -> RunInfo:
+    """Run the pipeline into a new run (or the existing `run_id`, as a background job does)."""
+    params = params or SegmentationParams()
+    t0 = time.perf_counter()
+
+    def say(msg: str, frac: float) -> None:
+        if progress:
+            progress(msg, frac)
+
+    config = load_feature_config(ws, dataset_id)
+    if run_id is None:
+        run = ws.create_run(dataset_id, "segment", params.to_dict())
+    else:
+        run = ws.get_run(run_id)
+    atomic_write_json(run.path / "params.json", {**params.to_dict(), "features": config.to_dict()})
+    ws.update_run(run.id, status="running")
+    try:
+        say("Computing customer features", 0.02)
+        ft = compute_dataset_features(ws, dataset_id, config)
+        features = ft.data
+        notes = list(ft.notes)
+        out = features.copy()
+        if params.method == "rfm":
+            tiers = rfm_tiers(features)
+            out["segment"] = tiers["segment"].to_numpy()
+            out["confidence"] = np.nan
+            X = None
+        else:
+            embeddings, text_mask = None, None
+            if params.use_text and params.text_weight > 0:
+                say("Writing customer documents", 0.05)
+                docs = build_documents(
+                    features,
+                    ws.load_table(dataset_id, "reviews"),
+                    ws.load_table(dataset_id, "customers"),
+                    DocumentSpec(include_profile=params.include_profile_text, max_reviews=params.max_reviews),
+                )
+                n_text = int(docs["has_reviews"].sum()) if not params.include_profile_text else len(docs)
+                if n_text == 0:
+                    notes.append("no customer has review text: segmenting on numbers only")
+                else:
+                    embeddings = embed_documents(ws, docs["document"].tolist(), params, progress, encoder)
+                    text_mask = docs["has_reviews"].to_numpy() if not params.include_profile_text else None
+            say("Fusing numeric features and text", 0.72)
+            fused = fuse_vectors(
+                features, embeddings,
+                text_weight=params.text_weight if embeddings is not None else 0.0,
+                text_dims=params.text_dims, seed=params.seed, text_mask=text_mask,
+            )
+            notes += fused.notes
+            X = fused.X
+            say(f"Clustering ({params.method}, k={params.k})", 0.78)
+            seg = make_segmenter(params.method, k=params.k, seed=params.seed, **params.method_params)
+            labels = seg.fit_predict(X)
+            out["segment"] = np.where(labels == NOISE, "Noise", pd.Series(labels).map(lambda v: f"S{v + 1}"))
+            out["confidence"] = seg.confidence_ if seg.confidence_ is not None else np.nan
+            np.save(run.path / "vectors.npy", X, allow_pickle=False)
+        if params.projection and X is not None:
+            say("Drawing the UMAP map", 0.85)
+            coords = fit_umap(X, ProjectionSpec(seed=params.seed))
+            out["x"], out["y"] = coords[:, 0], coords[:, 1]
+        say("Saving", 0.97)
+        atomic_write_parquet(run.path / "segments.parquet", out)
+        sizes = out["segment"].value_counts().to_dict()
+        summary = {
+            "n_customers": len(out),
+            "n_segments": int(len(sizes)),
+            "sizes": {str(k): int(v) for k, v in sizes.items()},
+            "notes": notes,
+            "seconds": round(time.perf_counter() - t0, 2),
+            "ref_date": ft.ref_date.isoformat(),
+        }
+        atomic_write_json(run.path / "summary.json", summary)
+        say("Done", 1.0)
+        return ws.update_run(run.id, status="done", summary=summary)
+    except BaseException as exc:
+        if run_id is None:  # a job runner records its own failure state
+            ws.update_run(run.id, status="failed", summary={"error": str(exc)})
+        raise
+
+
+def load_segments(ws: Workspace, run_id: str) -> pd.DataFrame:
+    return pd.read_parquet(ws.get_run(run_id).path / "segments.parquet")
+
+
+def load_vectors(ws: Workspace, run_id: str) -> np.ndarray | None:
+    path = ws.get_run(run_id).path / "vectors.npy"
+    return np.load(path, allow_pickle=False) if path.exists() else None
+
+
+def segment_names(ws: Workspace, run_id: str) -> dict[str, str]:
+    path = ws.get_run(run_id).path / "names.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def save_segment_names(ws: Workspace, run_id: str, names: dict[str, str]) -> None:
+    atomic_write_json(ws.get_run(run_id).path / "names.json", names)
+
+
+def load_selections(ws: Workspace, run_id: str) -> dict[str, list[str]]:
+    """Named customer selections saved from the Explore map (name → customer ids)."""
+    path = ws.get_run(run_id).path / "selections.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def save_selection(ws: Workspace, run_id: str, name: str, customer_ids: list[str]) -> None:
+    sels = load_selections(ws, run_id)
+    sels[name] = [str(c) for c in customer_ids]
+    atomic_write_json(ws.get_run(run_id).path / "selections.json", sels)

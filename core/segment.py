@@ -1,0 +1,467 @@
+"""Customer segmentation: fused vectors, pluggable clustering methods, k choice and stability.
+
+* :func:`fuse_vectors` — scaled numeric features ⊕ (PCA-reduced) text embedding, with a user
+  weight for the text part; works with numbers only or text only.
+* :data:`METHODS` — a registry of clusterers behind one interface
+  (``make_segmenter(name, k=..., seed=...).fit_predict(X)``): K-means, MiniBatch K-means,
+  Gaussian mixture, HDBSCAN (label -1 = noise), agglomerative (Ward), autoencoder + K-means.
+* :func:`rfm_tiers` — the classic rule-based RFM segments (Champions, Loyal, At risk, ...).
+* :func:`k_selection` — elbow (inertia), silhouette and Davies–Bouldin over a k range, plus
+  stability (mean pairwise ARI across seeds) so an analyst can see which k is trustworthy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.decomposition import PCA
+from sklearn.metrics import adjusted_rand_score, davies_bouldin_score, silhouette_score
+from sklearn.preprocessing import StandardScaler
+
+NOISE = -1
+
+
+# ----------------------------------------------------------------------------- fusion
+@dataclass
+class FusedVectors:
+    X: np.ndarray
+    customer_ids: np.ndarray
+    numeric_columns: list[str]
+    text_dims: int
+    text_weight: float
+    notes: list[str] = field(default_factory=list)
+
+
+def scale_numeric(df: pd.DataFrame) -> tuple[np.ndarray, list[str], list[str]]:
+    """Impute (median), compress long tails (signed log1p where skewed) and standardise."""
+    notes: list[str] = []
+    cols = [c for c in df.columns if c != "customer_id" and pd.api.types.is_numeric_dtype(df[c])]
+    X = df[cols].astype(float).to_numpy(copy=True)
+    keep = []
+    for j, c in enumerate(cols):
+        col = X[:, j]
+        nan = np.isnan(col)
+        if nan.all():
+            notes.append(f"feature '{c}' is empty for every customer and is left out")
+            continue
+        if nan.any():
+            col[nan] = np.nanmedian(col)
+        if np.nanstd(col) == 0:
+            notes.append(f"feature '{c}' is constant and is left out")
+            continue
+        skew = pd.Series(col).skew()
+        if abs(skew) > 2:
+            col = np.sign(col) * np.log1p(np.abs(col))
+        X[:, j] = col
+        keep.append(j)
+    X = X[:, keep]
+    kept = [cols[j] for j in keep]
+    if X.shape[1]:
+        X = StandardScaler().fit_transform(X)
+    return X.astype(np.float32), kept, notes
+
+
+def fuse_vectors(
+    features: pd.DataFrame | None,
+    text_embeddings: np.ndarray | None = None,
+    *,
+    text_weight: float = 0.5,
+    text_dims: int = 32,
+    customer_ids: Sequence | None = None,
+    seed: int = 0,
+    text_mask: np.ndarray | None = None,
+) -> FusedVectors:
+    """Concatenate scaled numeric features and the text embedding into one matrix.
+
+    Each block is scaled to unit total variance and then weighted: numbers by
+    ``1 - text_weight``, text by ``text_weight`` (as shares of the total variance), so the
+    weight means the same whatever the number of columns in each block.
+
+    `text_mask` marks the customers who actually have text (reviews). The others would all
+    share one "empty document" vector and form an artificial cluster of their own; instead
+    their text part is imputed as the mean text vector of their 10 nearest neighbours in
+    numeric space among customers with text.
+    """
+    if not 0 <= text_weight <= 1:
+        raise ValueError(f"text_weight must be between 0 and 1, not {text_weight}")
+    blocks, notes = [], []
+    num_cols: list[str] = []
+    ids = None
+    if features is not None:
+        ids = features["customer_id"].to_numpy()
+    if features is not None and len(features.columns) > 1:
+        Xn, num_cols, notes = scale_numeric(features)
+        if Xn.shape[1] and text_weight < 1:
+            blocks.append(_unit_variance(Xn) * np.sqrt(1 - text_weight))
+    dims = 0
+    if text_embeddings is not None and text_weight > 0:
+        E = np.asarray(text_embeddings, dtype=np.float32)
+        if ids is not None and len(E) != len(ids):
+            raise ValueError(f"{len(E)} text embeddings for {len(ids)} customers")
+        if text_mask is not None:
+            text_mask = np.asarray(text_mask, dtype=bool)
+            n_missing = int((~text_mask).sum())
+            if n_missing and text_mask.any() and blocks:
+                E = impute_missing_text(E, text_mask, blocks[0], seed=seed)
+                notes.append(
+                    f"{n_missing:,} customers without review text: their text part is taken from "
+                    "their 10 nearest neighbours in numeric features"
+                )
+        dims = min(text_dims, E.shape[1], max(1, E.shape[0] - 1))
+        if dims < E.shape[1]:
+            E = PCA(n_components=dims, random_state=seed).fit_transform(E).astype(np.float32)
+        blocks.append(_unit_variance(E) * np.sqrt(text_weight if blocks else 1.0))
+    if not blocks:
+        raise ValueError("nothing to segment on: no usable numeric features and no text")
+    if ids is None:
+        if customer_ids is None:
+            raise ValueError("customer_ids are needed when there are no numeric features")
+        ids = np.asarray(customer_ids)
+    if len(blocks) == 1 and blocks[0] is not None and text_embeddings is not None and not num_cols:
+        notes.append("no numeric features: segmenting on text alone")
+    X = np.hstack(blocks).astype(np.float32)
+    return FusedVectors(X, ids, num_cols, dims, text_weight if dims else 0.0, notes)
+
+
+def impute_missing_text(
+    E: np.ndarray, has_text: np.ndarray, numeric: np.ndarray, *, k: int = 10, seed: int = 0,
+    max_donors: int = 50_000,
+) -> np.ndarray:
+    """Rows without text get the mean embedding of their k nearest numeric neighbours with text."""
+    from sklearn.neighbors import NearestNeighbors
+
+    donors = np.flatnonzero(has_text)
+    if len(donors) > max_donors:
+        donors = np.random.default_rng(seed).choice(donors, max_donors, replace=False)
+    nn = NearestNeighbors(n_neighbors=min(k, len(donors))).fit(numeric[donors])
+    missing = np.flatnonzero(~has_text)
+    out = E.copy()
+    for i in range(0, len(missing), 50_000):
+        rows = missing[i : i + 50_000]
+        _, idx = nn.kneighbors(numeric[rows])
+        out[rows] = E[donors][idx].mean(axis=1)
+    return out
+
+
+def _unit_variance(X: np.ndarray) -> np.ndarray:
+    Xc = X - X.mean(axis=0, keepdims=True)
+    total = float((Xc**2).sum() / max(1, len(Xc)))
+    return Xc / np.sqrt(total) if total > 0 else Xc
+
+
+# ---------------------------------------------------------------------------- methods
+class Segmenter:
+    """Base: `fit_predict(X) -> labels` with labels 0..k-1 (or -1 for noise)."""
+
+    name = "base"
+    needs_k = True
+
+    def __init__(self, k: int = 6, seed: int = 0, **params):
+        self.k, self.seed, self.params = k, seed, params
+        self.inertia_: float | None = None
+        self.centers_: np.ndarray | None = None
+        self.confidence_: np.ndarray | None = None
+
+    def fit_predict(self, X: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class KMeansSegmenter(Segmenter):
+    name = "kmeans"
+
+    def fit_predict(self, X):
+        from sklearn.cluster import KMeans
+
+        km = KMeans(n_clusters=self.k, n_init=self.params.get("n_init", 4), random_state=self.seed)
+        labels = km.fit_predict(X)
+        self.inertia_, self.centers_ = float(km.inertia_), km.cluster_centers_
+        self.confidence_ = _centroid_confidence(X, km.cluster_centers_, labels)
+        return labels
+
+
+class MiniBatchKMeansSegmenter(Segmenter):
+    name = "minibatch_kmeans"
+
+    def fit_predict(self, X):
+        from sklearn.cluster import MiniBatchKMeans
+
+        km = MiniBatchKMeans(
+            n_clusters=self.k, n_init=3, batch_size=self.params.get("batch_size", 4096),
+            random_state=self.seed,
+        )
+        labels = km.fit_predict(X)
+        self.inertia_, self.centers_ = float(km.inertia_), km.cluster_centers_
+        self.confidence_ = _centroid_confidence(X, km.cluster_centers_, labels)
+        return labels
+
+
+class GMMSegmenter(Segmenter):
+    name = "gmm"
+
+    def fit_predict(self, X):
+        from sklearn.mixture import GaussianMixture
+
+        gm = GaussianMixture(
+            n_components=self.k, covariance_type=self.params.get("covariance_type", "diag"),
+            random_state=self.seed, n_init=2, reg_covar=self.params.get("reg_covar", 1e-4),
+        )
+        X64 = np.asarray(X, dtype=np.float64)
+        labels = gm.fit_predict(X64)
+        self.centers_ = gm.means_
+        self.confidence_ = gm.predict_proba(X64).max(axis=1)
+        return labels
+
+
+class HDBSCANSegmenter(Segmenter):
+    name = "hdbscan"
+    needs_k = False
+
+    def fit_predict(self, X):
+        from sklearn.cluster import HDBSCAN
+
+        min_size = self.params.get("min_cluster_size") or max(10, len(X) // 100)
+        hd = HDBSCAN(min_cluster_size=int(min_size), min_samples=self.params.get("min_samples"), copy=True)
+        labels = hd.fit_predict(X)
+        self.confidence_ = getattr(hd, "probabilities_", None)
+        return labels
+
+
+class AgglomerativeSegmenter(Segmenter):
+    name = "agglomerative"
+    max_rows = 20_000  # Ward linkage needs O(n²) memory: fit on a sample, assign the rest
+
+    def fit_predict(self, X):
+        from sklearn.cluster import AgglomerativeClustering
+        from sklearn.neighbors import NearestCentroid
+
+        rng = np.random.default_rng(self.seed)
+        idx = rng.choice(len(X), self.max_rows, replace=False) if len(X) > self.max_rows else None
+        sample = X[idx] if idx is not None else X
+        ag = AgglomerativeClustering(n_clusters=self.k, linkage=self.params.get("linkage", "ward"))
+        lab = ag.fit_predict(sample)
+        nc = NearestCentroid().fit(sample, lab)
+        self.centers_ = nc.centroids_
+        labels = nc.predict(X) if idx is not None else lab
+        self.confidence_ = _centroid_confidence(X, self.centers_, labels)
+        return labels
+
+
+class AutoencoderKMeansSegmenter(Segmenter):
+    """Seed method 002: a small torch autoencoder compresses the vectors, K-means on the code."""
+
+    name = "autoencoder_kmeans"
+
+    def fit_predict(self, X):
+        import torch
+        from sklearn.cluster import KMeans
+
+        torch.manual_seed(self.seed)
+        code_dim = int(self.params.get("code_dim", 8))
+        epochs = int(self.params.get("epochs", 30))
+        d = X.shape[1]
+        hidden = max(16, min(128, 2 * d))
+        enc = torch.nn.Sequential(
+            torch.nn.Linear(d, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, code_dim)
+        )
+        dec = torch.nn.Sequential(
+            torch.nn.Linear(code_dim, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, d)
+        )
+        params = list(enc.parameters()) + list(dec.parameters())
+        opt = torch.optim.Adam(params, lr=self.params.get("lr", 1e-3))
+        data = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
+        gen = torch.Generator().manual_seed(self.seed)
+        bs = 256
+        self.loss_history_ = []
+        for _ in range(epochs):
+            perm = torch.randperm(len(data), generator=gen)
+            total = 0.0
+            for i in range(0, len(data), bs):
+                batch = data[perm[i : i + bs]]
+                loss = torch.nn.functional.mse_loss(dec(enc(batch)), batch)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                total += float(loss.detach()) * len(batch)
+            self.loss_history_.append(total / len(data))
+        with torch.no_grad():
+            code = enc(data).numpy()
+        km = KMeans(n_clusters=self.k, n_init=4, random_state=self.seed)
+        labels = km.fit_predict(code)
+        self.inertia_, self.code_ = float(km.inertia_), code
+        self.centers_ = np.vstack([X[labels == c].mean(axis=0) for c in range(self.k)])
+        self.confidence_ = _centroid_confidence(code, km.cluster_centers_, labels)
+        return labels
+
+
+METHODS: dict[str, type[Segmenter]] = {
+    cls.name: cls
+    for cls in (
+        KMeansSegmenter,
+        MiniBatchKMeansSegmenter,
+        GMMSegmenter,
+        HDBSCANSegmenter,
+        AgglomerativeSegmenter,
+        AutoencoderKMeansSegmenter,
+    )
+}
+
+METHOD_LABELS = {
+    "kmeans": "K-means",
+    "minibatch_kmeans": "MiniBatch K-means (large data)",
+    "gmm": "Gaussian mixture",
+    "hdbscan": "HDBSCAN (density; finds k, marks noise)",
+    "agglomerative": "Agglomerative (Ward)",
+    "autoencoder_kmeans": "Autoencoder + K-means",
+}
+
+
+def make_segmenter(method: str, k: int = 6, seed: int = 0, **params) -> Segmenter:
+    try:
+        cls = METHODS[method]
+    except KeyError:
+        raise ValueError(f"unknown method {method!r} (choose from {', '.join(METHODS)})") from None
+    if cls.needs_k and not 2 <= k <= 50:
+        raise ValueError(f"k must be between 2 and 50, not {k}")
+    return cls(k=k, seed=seed, **params)
+
+
+def _centroid_confidence(X: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """1 − d(own centre) / d(second nearest centre): 0 on a border, near 1 deep inside."""
+    d = ((X[:, None, :] - centers[None, :, :]) ** 2).sum(-1) if len(X) * len(centers) < 5e7 else None
+    if d is None:
+        d = np.stack([((X - c) ** 2).sum(1) for c in centers], axis=1)
+    d = np.sqrt(np.maximum(d, 0))
+    own = d[np.arange(len(X)), labels]
+    d2 = d.copy()
+    d2[np.arange(len(X)), labels] = np.inf
+    second = d2.min(axis=1)
+    return np.clip(1 - own / np.maximum(second, 1e-12), 0, 1)
+
+
+# ------------------------------------------------------------------------------- RFM
+RFM_SEGMENTS = (
+    "Champions",
+    "Loyal",
+    "Potential loyalists",
+    "New customers",
+    "Promising",
+    "Need attention",
+    "At risk",
+    "Can't lose them",
+    "Hibernating",
+    "Lost",
+)
+
+
+def rfm_scores(features: pd.DataFrame) -> pd.DataFrame:
+    """R, F, M quintile scores 1–5 (5 = best: recent, frequent, high spend)."""
+    for c in ("recency_days", "frequency", "monetary"):
+        if c not in features:
+            raise ValueError(f"RFM tiers need the feature '{c}' (needs an orders table)")
+
+    def q(s: pd.Series, ascending: bool) -> pd.Series:
+        r = s.rank(method="first", ascending=ascending, na_option="bottom" if ascending else "top")
+        return np.ceil(r / len(s) * 5).clip(1, 5).astype(int)
+
+    rec = features["recency_days"].fillna(features["recency_days"].max() + 1)
+    return pd.DataFrame(
+        {
+            "customer_id": features["customer_id"].to_numpy(),
+            "r": q(-rec, True).to_numpy(),
+            "f": q(features["frequency"].fillna(0), True).to_numpy(),
+            "m": q(features["monetary"].fillna(0), True).to_numpy(),
+        }
+    )
+
+
+def rfm_tiers(features: pd.DataFrame) -> pd.DataFrame:
+    """Rule-based RFM segments (the widely used R × FM grid). Returns scores and segment."""
+    s = rfm_scores(features)
+    r, fm = s["r"], np.ceil((s["f"] + s["m"]) / 2)
+    conds = [
+        (r >= 4) & (fm >= 4),
+        (r >= 3) & (fm >= 3),
+        (r >= 4) & (fm >= 2),
+        (r >= 4) & (fm < 2),
+        (r == 3) & (fm < 2),
+        (r == 3) & (fm >= 2),
+        (r == 2) & (fm >= 3),
+        (r == 1) & (fm >= 4),
+        (r <= 2) & (fm >= 2),
+    ]
+    names = list(RFM_SEGMENTS[:-1])
+    s["segment"] = np.select(conds, names, default="Lost")
+    return s
+
+
+# ------------------------------------------------------------------------- k choice
+@dataclass
+class KSelection:
+    table: pd.DataFrame  # k, inertia, silhouette, davies_bouldin, stability
+    suggested_k: int
+
+
+def k_selection(
+    X: np.ndarray,
+    ks: Sequence[int] = range(2, 11),
+    method: str = "kmeans",
+    *,
+    seed: int = 0,
+    n_seeds: int = 3,
+    sample: int = 5000,
+    progress: Callable[[int, int], None] | None = None,
+) -> KSelection:
+    """Scores per k; silhouette and DB on a sample; stability = mean ARI across seeds."""
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(len(X), min(sample, len(X)), replace=False)
+    Xs = X[idx]
+    rows = []
+    ks = list(ks)
+    for i, k in enumerate(ks):
+        runs = []
+        for s in range(n_seeds):
+            seg = make_segmenter(method, k=k, seed=seed + s)
+            runs.append((seg.fit_predict(Xs), seg))
+        labels, seg = runs[0]
+        n_lab = len(set(labels) - {NOISE})
+        ok = n_lab >= 2
+        aris = [
+            adjusted_rand_score(runs[a][0], runs[b][0])
+            for a in range(len(runs))
+            for b in range(a + 1, len(runs))
+        ]
+        rows.append(
+            {
+                "k": k,
+                "inertia": seg.inertia_,
+                "silhouette": float(silhouette_score(Xs, labels)) if ok else np.nan,
+                "davies_bouldin": float(davies_bouldin_score(Xs, labels)) if ok else np.nan,
+                "stability": float(np.mean(aris)) if aris else np.nan,
+            }
+        )
+        if progress:
+            progress(i + 1, len(ks))
+    table = pd.DataFrame(rows)
+    # Suggest: best silhouette among ks whose stability is within 0.1 of the most stable.
+    cand = table
+    if table["stability"].notna().any():
+        cand = table[table["stability"] >= table["stability"].max() - 0.1]
+    best = cand.loc[cand["silhouette"].idxmax()] if cand["silhouette"].notna().any() else cand.iloc[0]
+    return KSelection(table=table, suggested_k=int(best["k"]))
+
+
+def bootstrap_stability(
+    X: np.ndarray, method: str, k: int, *, n_boot: int = 5, frac: float = 0.8, seed: int = 0
+) -> float:
+    """Mean ARI between the full-data labels and labels re-fitted on bootstrap subsamples."""
+    rng = np.random.default_rng(seed)
+    base = make_segmenter(method, k=k, seed=seed).fit_predict(X)
+    scores = []
+    for b in range(n_boot):
+        idx = rng.choice(len(X), int(frac * len(X)), replace=False)
+        lab = make_segmenter(method, k=k, seed=seed + b + 1).fit_predict(X[idx])
+        scores.append(adjusted_rand_score(base[idx], lab))
+    return float(np.mean(scores))

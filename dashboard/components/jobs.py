@@ -1,0 +1,32 @@
+"""Live view of a background job: progress bar, stage, time left, stop button."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.jobs import read_status, request_stop
+
+
+def _fmt_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return f" · about {seconds:.0f} s left"
+    return f" · about {seconds / 60:.0f} min left"
+
+
+def job_progress(run, *, key: str) -> str:
+    """Draw the job's state; returns it (queued, running, done, failed, cancelled)."""
+    status = read_status(run.path)
+    if status.state in ("queued", "running"):
+        st.progress(min(1.0, max(0.0, status.fraction)), text=f"{status.message}{_fmt_eta(status.eta_seconds())}")
+        if st.button("Stop", key=f"stop_{key}_{run.id}", help="Stops between steps; nothing half-written is kept"):
+            request_stop(run.path)
+            st.toast("Asked the job to stop")
+    elif status.state == "done":
+        st.success("Finished.", icon=":material/check_circle:")
+    elif status.state == "cancelled":
+        st.warning("Stopped on request.", icon=":material/stop_circle:")
+    else:
+        st.error(f"The job failed: {status.error}", icon=":material/error:")
+    return status.state

@@ -1,0 +1,140 @@
+"""The segmentation pipeline end to end on a small demo store, and background jobs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from core.datasets import create_demo_dataset
+from core.encoders import EncoderSpec, TextEncoder, tiny_bert
+from core.jobs import read_events, read_status, request_stop, submit
+from core.pipeline import (
+    SegmentationParams,
+    load_segments,
+    load_selections,
+    load_vectors,
+    run_segmentation,
+    save_selection,
+)
+from core.workspace import Workspace
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory):
+    ws = Workspace(tmp_path_factory.mktemp("ws"))
+    create_demo_dataset(ws, n_customers=800, seed=5)
+    return ws
+
+
+@pytest.fixture(scope="module")
+def tiny_encoder():
+    from core.demo import _NEUTRAL, _PHRASES
+
+    words = {w.strip(".,!?'").lower() for bank in [*_PHRASES.values(), _NEUTRAL] for s in bank for w in s.split()}
+    model, tok, key = tiny_bert(seed=0, vocab_words=sorted(words))
+    return TextEncoder.from_model(model, tok, key=key, spec=EncoderSpec(batch_size=32))
+
+
+def test_fused_segmentation_run(ws, tiny_encoder):
+    stages = []
+    run = run_segmentation(
+        ws, "demo", SegmentationParams(method="kmeans", k=8, text_weight=0.4),
+        progress=lambda m, f: stages.append((m, f)), encoder=tiny_encoder,
+    )
+    assert run.status == "done"
+    seg = load_segments(ws, run.id)
+    assert len(seg) == 800 and seg["customer_id"].is_unique
+    assert seg["segment"].nunique() == 8
+    assert {"x", "y", "confidence", "monetary"} <= set(seg.columns)
+    assert np.isfinite(seg[["x", "y"]].to_numpy()).all()
+    assert [f for _, f in stages] == sorted(f for _, f in stages) and stages[-1][1] == 1.0
+    assert any("Embedding" in m for m, _ in stages)
+    X = load_vectors(ws, run.id)
+    assert X.shape[0] == 800 and X.shape[1] > 20  # numeric features + text dimensions
+    assert sum(run.summary["sizes"].values()) == 800
+    truth = ws.load_table("demo", "customers").set_index("customer_id")["persona"]
+    # A random tiny encoder carries little meaning; the numbers alone still recover personas.
+    assert adjusted_rand_score(truth.reindex(seg["customer_id"]), seg["segment"]) > 0.15
+
+
+def test_numeric_only_and_rfm_runs(ws):
+    run = run_segmentation(ws, "demo", SegmentationParams(method="gmm", k=5, use_text=False, projection=False))
+    seg = load_segments(ws, run.id)
+    assert seg["segment"].nunique() == 5 and "x" not in seg
+    rfm = run_segmentation(ws, "demo", SegmentationParams(method="rfm", projection=False))
+    seg = load_segments(ws, rfm.id)
+    assert "Champions" in set(seg["segment"]) and load_vectors(ws, rfm.id) is None
+
+
+def test_selections_roundtrip(ws):
+    run = ws.list_runs("demo", kind="segment")[0]
+    save_selection(ws, run.id, "My pick", ["C0000001", "C0000002"])
+    assert load_selections(ws, run.id) == {"My pick": ["C0000001", "C0000002"]}
+
+
+def test_bad_method_fails_the_run_cleanly(ws):
+    with pytest.raises(ValueError, match="unknown method"):
+        run_segmentation(ws, "demo", SegmentationParams(method="nope", use_text=False))
+    failed = [r for r in ws.list_runs("demo", kind="segment") if r.status == "failed"]
+    assert failed and "unknown method" in failed[0].summary["error"]
+
+
+def _wait(run, timeout=120):
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        st = read_status(run.path)
+        if st.finished:
+            return st
+        time.sleep(0.5)
+    raise AssertionError("job did not finish")
+
+
+def test_background_job_runs_in_its_own_process(ws):
+    params = SegmentationParams(method="kmeans", k=4, use_text=False, projection=False).to_dict()
+    run = submit(ws, "segment", "demo", params)
+    st = _wait(run)
+    assert st.state == "done", st.error
+    assert st.pid != os.getpid()
+    assert ws.get_run(run.id).status == "done"
+    events = read_events(run.path)
+    assert events[0]["message"] == "starting" and events[-1]["state"] == "done"
+    assert len(load_segments(ws, run.id)) == 800
+
+
+def test_killed_job_is_reported_failed(ws):
+    params = SegmentationParams(method="kmeans", k=4, use_text=False).to_dict()
+    run = submit(ws, "segment", "demo", params)
+    pid = read_status(run.path).pid
+    os.killpg(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    st = read_status(run.path)
+    assert st.state == "failed" and "ended unexpectedly" in st.error
+
+
+def test_stop_request_cancels(ws, tmp_path):
+    params = SegmentationParams(method="kmeans", k=4, use_text=False).to_dict()
+    run = submit(ws, "segment", "demo", params)
+    request_stop(run.path)
+    st = _wait(run)
+    assert st.state == "cancelled"
+    assert ws.get_run(run.id).status == "cancelled"
+    assert not (run.path / "segments.parquet").exists()
+
+
+def test_export_segment_list_counts(ws):
+    from core.export import segment_list
+
+    run = [r for r in ws.list_runs("demo", kind="segment") if r.status == "done"][0]
+    seg = load_segments(ws, run.id)
+    first = seg["segment"].iloc[0]
+    out = segment_list(seg, {first: "=Top"}, include=[first])
+    assert len(out) == (seg["segment"] == first).sum()
+    assert set(out["segment_name"]) == {"=Top"}
+    assert list(out.columns[:3]) == ["customer_id", "segment", "segment_name"]
+    assert isinstance(out, pd.DataFrame)

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_blobs
+from sklearn.metrics import adjusted_rand_score
+
+from core.segment import (
+    METHODS,
+    NOISE,
+    bootstrap_stability,
+    fuse_vectors,
+    k_selection,
+    make_segmenter,
+    rfm_tiers,
+)
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    X, y = make_blobs(n_samples=600, centers=4, n_features=6, cluster_std=0.6, random_state=1)
+    return X.astype(np.float32), y
+
+
+@pytest.mark.parametrize("method", sorted(set(METHODS) - {"hdbscan"}))
+def test_methods_recover_planted_clusters(blobs, method):
+    X, y = blobs
+    seg = make_segmenter(method, k=4, seed=0, **({"epochs": 40} if method == "autoencoder_kmeans" else {}))
+    labels = seg.fit_predict(X)
+    assert adjusted_rand_score(y, labels) > 0.9
+    assert seg.confidence_ is not None and seg.confidence_.shape == (len(X),)
+    assert np.all((seg.confidence_ >= 0) & (seg.confidence_ <= 1))
+
+
+def test_hdbscan_finds_k_and_marks_noise(blobs):
+    X, y = blobs
+    outlier = np.full((1, X.shape[1]), 50.0, dtype=np.float32)
+    labels = make_segmenter("hdbscan", min_cluster_size=20).fit_predict(np.vstack([X, outlier]))
+    assert labels[-1] == NOISE
+    assert len(set(labels) - {NOISE}) == 4
+    assert adjusted_rand_score(y, labels[:-1]) > 0.8
+
+
+def test_unknown_method_and_bad_k():
+    with pytest.raises(ValueError, match="unknown method"):
+        make_segmenter("magic")
+    with pytest.raises(ValueError, match="k must be"):
+        make_segmenter("kmeans", k=1)
+
+
+def test_fusion_weights_and_modes():
+    rng = np.random.default_rng(0)
+    feats = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(200)],
+            "monetary": rng.lognormal(3, 1.5, 200),  # long tail: log-compressed
+            "frequency": rng.poisson(3, 200).astype(float),
+            "constant": np.ones(200),
+            "empty": np.full(200, np.nan),
+        }
+    )
+    feats.loc[3, "frequency"] = np.nan
+    emb = rng.normal(size=(200, 64)).astype(np.float32)
+    fused = fuse_vectors(feats, emb, text_weight=0.25, text_dims=8)
+    assert fused.numeric_columns == ["monetary", "frequency"]
+    assert any("constant" in n for n in fused.notes) and any("empty" in n for n in fused.notes)
+    assert fused.X.shape == (200, 2 + 8) and not np.isnan(fused.X).any()
+    var_num = fused.X[:, :2].var(axis=0).sum()
+    var_txt = fused.X[:, 2:].var(axis=0).sum()
+    assert var_txt / (var_num + var_txt) == pytest.approx(0.25, abs=1e-3)
+    # numbers only, text only
+    assert fuse_vectors(feats, None).X.shape == (200, 2)
+    only_text = fuse_vectors(feats[["customer_id"]], emb, text_dims=8)
+    assert only_text.X.shape == (200, 8)
+    with pytest.raises(ValueError, match="nothing to segment"):
+        fuse_vectors(feats[["customer_id"]], None)
+    with pytest.raises(ValueError, match="text_weight"):
+        fuse_vectors(feats, emb, text_weight=1.5)
+
+
+def test_rfm_tiers_on_clear_cases():
+    feats = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(10)],
+            "recency_days": [1, 2, 3, 4, 0, 300, 310, 320, 330, 340],
+            "frequency": [20, 18, 16, 2, 1, 19, 17, 1, 1, 0],
+            "monetary": [2000, 1800, 1600, 50, 1, 1900, 1700, 10, 15, 5],
+        }
+    )
+    t = rfm_tiers(feats).set_index("customer_id")
+    assert t.loc["c0", "segment"] == "Champions"
+    assert t.loc["c4", "segment"] == "New customers"
+    assert t.loc["c6", "segment"] in {"Can't lose them", "At risk"}
+    assert t.loc["c9", "segment"] == "Lost"
+    assert set(t["r"]) <= set(range(1, 6))
+    with pytest.raises(ValueError, match="recency_days"):
+        rfm_tiers(feats.drop(columns=["recency_days"]))
+
+
+def test_k_selection_prefers_true_k(blobs):
+    X, _ = blobs
+    calls = []
+    sel = k_selection(X, ks=range(2, 8), seed=0, progress=lambda d, t: calls.append(d))
+    assert list(sel.table["k"]) == list(range(2, 8))
+    assert sel.suggested_k == 4
+    assert sel.table.set_index("k").loc[4, "stability"] > 0.95
+    assert calls == list(range(1, 7))
+    assert bootstrap_stability(X, "kmeans", 4, n_boot=3) > 0.9
