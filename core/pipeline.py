@@ -23,7 +23,7 @@ import pandas as pd
 from core.datasets import compute_dataset_features, load_feature_config
 from core.documents import DocumentSpec, build_documents
 from core.encoders import EmbeddingCache, EncoderSpec, TextEncoder
-from core.projection import ProjectionSpec, fit_umap
+from core.projection import ProjectionSpec, cached_umap
 from core.segment import NOISE, fuse_vectors, make_segmenter, rfm_tiers
 from core.workspace import RunInfo, Workspace, atomic_write_json, atomic_write_parquet
 
@@ -141,7 +141,7 @@ def run_segmentation(
             np.save(run.path / "vectors.npy", X, allow_pickle=False)
         if params.projection and X is not None:
             say("Drawing the UMAP map", 0.85)
-            coords = fit_umap(X, ProjectionSpec(seed=params.seed))
+            coords = cached_umap(X, ProjectionSpec(seed=params.seed), ws.root / "cache" / "umap")
             out["x"], out["y"] = coords[:, 0], coords[:, 1]
         say("Saving", 0.97)
         atomic_write_parquet(run.path / "segments.parquet", out)

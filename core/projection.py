@@ -7,9 +7,12 @@ that keeps nearly the same neighbourhoods.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import warnings
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -25,6 +28,24 @@ class ProjectionSpec:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def cached_umap(X: np.ndarray, spec: ProjectionSpec | None = None, cache_dir: Path | None = None) -> np.ndarray:
+    """fit_umap, cached on disk by (the vectors' bytes, the spec): identical inputs, no re-fit."""
+    spec = spec or ProjectionSpec()
+    if cache_dir is None:
+        return fit_umap(X, spec)
+    h = hashlib.sha256(np.ascontiguousarray(X, dtype=np.float32).tobytes())
+    h.update(json.dumps(spec.to_dict(), sort_keys=True).encode())
+    path = Path(cache_dir) / f"{h.hexdigest()[:24]}.npy"
+    if path.exists():
+        return np.load(path, allow_pickle=False)
+    coords = fit_umap(X, spec)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npy")
+    np.save(tmp, coords, allow_pickle=False)
+    os.replace(tmp, path)
+    return coords
 
 
 def fit_umap(X: np.ndarray, spec: ProjectionSpec | None = None) -> np.ndarray:

@@ -52,18 +52,16 @@ shown = seg.sample(max_points, random_state=0) if len(seg) > max_points else seg
 if len(shown) < len(seg):
     st.caption(f"Showing a random {fmt_int(len(shown))} of {fmt_int(len(seg))} customers.")
 
+# The figure must not depend on the selection: Streamlit identifies the chart by its spec, so
+# a figure redrawn with the selection baked in would be a new chart with an empty selection.
+# Plotly greys out unselected points in the browser by itself (see `unselected` in the traces).
 sel_key = f"explore_map_{run.id}"
-prev = st.session_state.get(sel_key)
-selected_ids: list[str] = []
-if prev and prev.get("selection", {}).get("points"):
-    selected_ids = [p["customdata"][0] for p in prev["selection"]["points"] if p.get("customdata")]
-
-fig = customer_map(shown, colour, selected=set(selected_ids))
+fig = customer_map(shown, colour)
 event = st.plotly_chart(
     fig, key=sel_key, on_select="rerun", selection_mode=("points", "box", "lasso"),
     width="stretch", config={"scrollZoom": True, "displaylogo": False},
 )
-points = (event or {}).get("selection", {}).get("points", []) if event else []
+points = event.selection.points if event and event.selection else []
 selected_ids = [p["customdata"][0] for p in points if p.get("customdata")]
 
 st.subheader("Selection")

@@ -47,9 +47,11 @@ def _custom(df: pd.DataFrame) -> tuple[np.ndarray, str]:
     return data, "<br>".join(lines) + "<extra></extra>"
 
 
-def customer_map(df: pd.DataFrame, colour: str, selected: set[str] | None = None, height: int = 620) -> go.Figure:
-    """WebGL scatter of customers (x, y) coloured by `colour`; customer_id in customdata[0]."""
-    selected = selected or set()
+def customer_map(df: pd.DataFrame, colour: str, height: int = 620) -> go.Figure:
+    """WebGL scatter of customers (x, y) coloured by `colour`; customer_id in customdata[0].
+
+    Unselected points are greyed by plotly itself once the user selects with lasso or box.
+    """
     fig = go.Figure()
     col = df[colour]
     if is_categorical(col):
@@ -59,13 +61,11 @@ def customer_map(df: pd.DataFrame, colour: str, selected: set[str] | None = None
         for cat in cats:
             part = df[values == cat]
             data, hover = _custom(part)
-            sel_idx = np.flatnonzero(part["customer_id"].isin(selected).to_numpy()).tolist() if selected else None
             fig.add_trace(
                 go.Scattergl(
                     x=part["x"], y=part["y"], mode="markers", name=f"{cat} ({len(part):,})",
                     marker=dict(size=4, color=colours[cat], opacity=0.75),
                     customdata=data, hovertemplate=hover,
-                    selectedpoints=sel_idx,
                     unselected=dict(marker=dict(opacity=0.08, color="#BBBBBB")),
                 )
             )
@@ -73,14 +73,12 @@ def customer_map(df: pd.DataFrame, colour: str, selected: set[str] | None = None
         data, hover = _custom(df)
         vals = col.astype(float)
         lo, hi = np.nanpercentile(vals, [1, 99]) if vals.notna().any() else (0, 1)
-        sel_idx = np.flatnonzero(df["customer_id"].isin(selected).to_numpy()).tolist() if selected else None
         fig.add_trace(
             go.Scattergl(
                 x=df["x"], y=df["y"], mode="markers", name=colour,
                 marker=dict(size=4, color=vals, colorscale=CONTINUOUS_SCALE, cmin=lo, cmax=hi,
                             opacity=0.8, colorbar=dict(title=colour, thickness=12)),
                 customdata=data, hovertemplate=hover.replace("<extra></extra>", f"<br>{colour}: %{{marker.color:.3g}}<extra></extra>"),
-                selectedpoints=sel_idx,
                 unselected=dict(marker=dict(opacity=0.08)),
             )
         )

@@ -132,3 +132,54 @@ def test_features_page_cutoff_changes_reference_date(demo_ws):
     at.date_input(key="feat_cutoff").set_value("2025-12-31").run()
     assert not at.exception
     assert "Reference date **2025-12-31**" in _texts(at)
+
+
+@pytest.fixture
+def segmented_ws(demo_ws):
+    from core.pipeline import SegmentationParams, run_segmentation
+
+    run_segmentation(demo_ws, "demo", SegmentationParams(method="kmeans", k=5, use_text=False))
+    return demo_ws
+
+
+def test_segments_page_empty_state(demo_ws):
+    at = _app().run()
+    at.switch_page("../pages/segments.py").run()
+    assert not at.exception
+    assert any("No segmentation yet" in i.value for i in at.info)
+
+
+def test_segments_page_shows_run_and_scores_k(segmented_ws):
+    at = _app().run()
+    at.switch_page("../pages/segments.py").run()
+    assert not at.exception
+    sizes = [d.value for d in at.dataframe if "customers" in d.value.columns and "share" in d.value.columns]
+    assert sizes and len(sizes[0]) == 5
+    at.slider(key="k_range").set_value((2, 5)).run()
+    next(b for b in at.button if b.key == "k_go").click().run()
+    assert not at.exception
+    assert any("Suggested k" in i.value for i in at.info)
+
+
+def test_explore_profiles_export_pages_render(segmented_ws):
+    at = _app().run()
+    at.switch_page("../pages/explore.py").run()
+    assert not at.exception
+    assert any(m.label == "Customers" and m.value == "1,500" for m in at.metric)
+    at.selectbox(key="explore_colour").set_value("monetary").run()
+    assert not at.exception
+
+    at.switch_page("../pages/profiles.py").run()
+    assert not at.exception
+    names = [t for t in at.text_input if t.key and t.key.startswith("name_")]
+    assert len(names) == 5 and all(t.value for t in names)
+    assert len({t.value for t in names}) == 5  # automatic names are unique
+
+    at.switch_page("../pages/export.py").run()
+    assert not at.exception
+    rows = {m.label: m.value for m in at.metric}["Rows"]
+    seg = __import__("core.pipeline", fromlist=["x"]).load_segments(
+        segmented_ws, segmented_ws.list_runs("demo", kind="segment")[0].id
+    )
+    biggest = seg["segment"].value_counts().iloc[0]
+    assert rows == f"{biggest:,}"

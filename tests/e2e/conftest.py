@@ -1,0 +1,80 @@
+"""Real-browser tests: the app served by `streamlit run`, driven by Playwright + Debian chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("SEGSTUDIO_CHROMIUM", "/usr/bin/chromium")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium for these tests")
+        pytest.skip(f"no chromium at {CHROMIUM} (apt-get install chromium chromium-driver)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def served_app(tmp_path_factory):
+    """Start the real app on a free local port over a fresh workspace; yields (url, workspace)."""
+    from core.datasets import create_demo_dataset
+    from core.pipeline import SegmentationParams, run_segmentation
+    from core.workspace import Workspace
+
+    root = tmp_path_factory.mktemp("e2e_ws")
+    ws = Workspace(root)
+    create_demo_dataset(ws, n_customers=1500, seed=11)
+    run_segmentation(ws, "demo", SegmentationParams(method="kmeans", k=6, use_text=False))
+    port = _free_port()
+    env = dict(os.environ, SEGSTUDIO_HOME=str(root))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+         "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        raise RuntimeError("the app did not start: " + proc.stdout.read().decode(errors="replace")[-2000:])
+    yield url, ws
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    shutil.rmtree(root, ignore_errors=True)
