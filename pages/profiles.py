@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 import streamlit as st
-from core.profiles import build_profiles, compare_segments
 
 from core.datasets import compute_dataset_features
 from core.pipeline import load_segments, save_segment_names, segment_names
+from core.profiles import build_profiles, compare_segments
 from dashboard import state
 from dashboard.components.charts import segment_colours
 from dashboard.components.format import fmt_int, fmt_money, fmt_pct
