@@ -108,26 +108,27 @@ if plans:
     default_name = (files[0].name.rsplit(".", 1)[0] if files else "dataset")[:40]
     name = st.text_input("Dataset name", value=default_name, key=f"dsname_{token}")
     if st.button("Validate and save", type="primary", key="data_validate"):
-        results, failed = [], False
+        results, errors = [], []
         with st.status("Validating…", expanded=True) as status:
             for raw, table, mapping in plans:
                 st.write(f"{raw.filename} → {table}")
                 try:
                     results.append(ingest(raw, table, mapping))
                 except IngestError as exc:
-                    st.error(str(exc), icon=":material/error:")
-                    failed = True
-            if not failed:
+                    errors.append(str(exc))
+            if not errors:
                 try:
                     assembled = assemble_dataset(results)
                     info = save_assembled(ws, name or "dataset", assembled)
                 except ValueError as exc:
-                    st.error(str(exc), icon=":material/error:")
-                    failed = True
+                    errors.append(str(exc))
             status.update(
-                label="Fix the problems above and try again" if failed else "Saved",
-                state="error" if failed else "complete",
+                label="Nothing was saved: fix the problems below and try again" if errors else "Saved",
+                state="error" if errors else "complete", expanded=False,
             )
+        failed = bool(errors)
+        for message in errors:  # outside the status box, so they cannot be missed
+            st.error(message, icon=":material/error:")
         if not failed:
             state.set_active_dataset(info.id)
             st.session_state["upload_token"] = token + 1

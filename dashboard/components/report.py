@@ -14,11 +14,15 @@ from dashboard.components.format import fmt_int
 def render_report(report: dict[str, Any], rejected: pd.DataFrame | None = None, *, key: str) -> None:
     """One file's report. `rejected` holds the full rejected rows (the report may cap its list)."""
     read, kept, rej = report.get("rows_read", 0), report.get("rows_kept", 0), report.get("rows_rejected", 0)
-    status = "✅" if rej == 0 and not report.get("warnings") else ("⚠️" if rej == 0 else "❗")
+    icon = (
+        ":material/check_circle:" if rej == 0 and not report.get("warnings")
+        else ":material/warning:" if rej == 0 else ":material/error:"
+    )
     with st.expander(
-        f"{status} **{report.get('file', '?')}** → {report.get('table', '?')}: "
+        f"**{report.get('file', '?')}** → {report.get('table', '?')}: "
         f"{fmt_int(kept)} of {fmt_int(read)} rows kept, {fmt_int(rej)} rejected",
         expanded=bool(rej or report.get("warnings")),
+        icon=icon,
     ):
         c1, c2, c3 = st.columns(3)
         c1.metric("Rows read", fmt_int(read))

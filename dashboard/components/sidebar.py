@@ -6,6 +6,12 @@ import streamlit as st
 
 from dashboard import state
 
+_KEY = "sidebar_dataset"
+
+
+def _on_pick() -> None:
+    state.set_active_dataset(st.session_state[_KEY])
+
 
 def dataset_picker() -> None:
     datasets = state.workspace().list_datasets()
@@ -16,14 +22,16 @@ def dataset_picker() -> None:
         ids = [d.id for d in datasets]
         names = {d.id: d.name for d in datasets}
         current = st.session_state.get(state.ACTIVE)
-        index = ids.index(current) if current in ids else 0
-        chosen = st.selectbox(
+        if current not in ids:
+            current = ids[0]
+            state.set_active_dataset(current)
+        # Pages change the active dataset too (after an upload, say): the widget follows.
+        st.session_state[_KEY] = current
+        st.selectbox(
             "Active dataset",
             ids,
-            index=index,
             format_func=lambda i: names[i],
             help="Every page works on this dataset. Add datasets on the Data page.",
-            key="sidebar_dataset",
+            key=_KEY,
+            on_change=_on_pick,
         )
-        if chosen != current:
-            state.set_active_dataset(chosen)

@@ -183,3 +183,17 @@ def test_explore_profiles_export_pages_render(segmented_ws):
     )
     biggest = seg["segment"].value_counts().iloc[0]
     assert rows == f"{biggest:,}"
+
+
+def test_sidebar_switches_dataset(demo_ws):
+    import pandas as pd
+
+    orders = pd.DataFrame(
+        {"customer_id": ["a", "b"], "order_date": pd.to_datetime(["2024-01-01", "2024-02-01"]), "amount": [5.0, 7.0]}
+    )
+    other = demo_ws.save_dataset("Tiny shop", {"orders": orders})
+    at = _app().run()
+    at.sidebar.selectbox(key="sidebar_dataset").set_value(other.id).run()
+    assert not at.exception
+    assert "Tiny shop" in _texts(at)
+    assert {m.label: m.value for m in at.metric}["Customers"] == "2"
