@@ -261,8 +261,6 @@ def tiny_bert(seed: int = 0, hidden: int = 32, vocab_words: Sequence[str] = ()):
 
     The vocabulary is built from `vocab_words` (plus the special tokens), so no files are read.
     """
-    import tempfile
-
     import torch
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
@@ -270,10 +268,7 @@ def tiny_bert(seed: int = 0, hidden: int = 32, vocab_words: Sequence[str] = ()):
     words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + sorted(
         {w.lower() for w in vocab_words} | set("abcdefghijklmnopqrstuvwxyz0123456789.,!?$%")
     )
-    with tempfile.TemporaryDirectory() as d:
-        vocab = Path(d) / "vocab.txt"
-        vocab.write_text("\n".join(words))
-        tok = BertTokenizerFast(vocab_file=str(vocab), do_lower_case=True)
+    tok = BertTokenizerFast(vocab={w: i for i, w in enumerate(words)}, do_lower_case=True)
     config = BertConfig(
         vocab_size=len(words), hidden_size=hidden, num_hidden_layers=2, num_attention_heads=2,
         intermediate_size=hidden * 2, max_position_embeddings=512,

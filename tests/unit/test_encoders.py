@@ -86,3 +86,9 @@ def test_default_offline_minilm_loads_and_separates_meanings():
     assert v.shape == (3, 384)
     assert enc.model_key.startswith("all-MiniLM-L6-v2@")
     assert float(v[0] @ v[1]) > float(v[0] @ v[2])
+
+
+def test_tiny_tokenizer_knows_its_words(tiny):
+    _, tok, _ = tiny
+    tokens = tok.convert_ids_to_tokens(tok("coupon deal refund")["input_ids"])
+    assert tokens == ["[CLS]", "coupon", "deal", "refund", "[SEP]"]
