@@ -294,6 +294,90 @@ def export(
     typer.echo(f"{len(table):,} rows written to {out} (run {r.id})")
 
 
+@app.command(name="train")
+def train_cmd(
+    dataset: Annotated[str, typer.Argument(help="Dataset id")],
+    target: Annotated[str, typer.Option(help="label_column, churn, value_tier or cluster")] = "label_column",
+    label_column: Annotated[str | None, typer.Option(help="Customers column to predict (label_column target)")] = None,
+    segment_run: Annotated[str | None, typer.Option(help="Segmentation run id (cluster target)")] = None,
+    horizon_days: Annotated[int, typer.Option(help="Churn / value-tier horizon after the cutoff")] = 90,
+    cutoff: Annotated[str | None, typer.Option(help="Cutoff date for churn / value tier (default: last order − horizon)")] = None,
+    text: Annotated[bool, typer.Option("--text/--no-text", help="Use the transformer over customer documents")] = True,
+    encoder: Annotated[str, typer.Option(help="'default' (offline MiniLM), a local model directory or a HF id")] = "default",
+    epochs: Annotated[int, typer.Option(min=1)] = 3,
+    batch_size: Annotated[int, typer.Option(min=1)] = 16,
+    lr: Annotated[float, typer.Option(help="Encoder learning rate")] = 5e-5,
+    max_length: Annotated[int, typer.Option(help="Tokens per document")] = 128,
+    max_customers: Annotated[int | None, typer.Option(help="Train on a stratified sample of this many customers")] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
+    seed: Annotated[int, typer.Option()] = 0,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Fine-tune the text + numbers classifier; evaluate it next to baselines; save a bundle."""
+    from core.encoders import EncoderError
+    from core.finetune import FinetuneParams, run_finetune
+
+    ws = _ws(workspace)
+    p = FinetuneParams(
+        target=target, label_column=label_column, segment_run=segment_run, horizon_days=horizon_days,
+        cutoff=cutoff, use_text=text, encoder=encoder, epochs=epochs, batch_size=batch_size, lr=lr,
+        max_length=max_length, max_customers=max_customers, device=device, seed=seed,
+    )
+    last = [-1]
+
+    def progress(message: str, fraction: float) -> None:
+        pct = int(fraction * 100)
+        if pct != last[0]:
+            last[0] = pct
+            typer.echo(f"\r[{pct:3d}%] {message:<78}", nl=False, err=True)
+
+    try:
+        run = run_finetune(ws, dataset, p, progress=progress)
+    except (ValueError, KeyError, EncoderError) as exc:
+        typer.echo("", err=True)
+        _fail(str(exc))
+    typer.echo("", err=True)
+    s = run.summary
+    typer.echo(f"run '{run.id}': target {s['target']} ({len(s['classes'])} classes), {s['n_customers']:,} customers, {s['seconds']} s on {s['device']}")
+    typer.echo(f"  fine-tuned model   macro-F1 {s['test_macro_f1']:.3f}  accuracy {s['test_accuracy']:.3f}")
+    for name, f1 in s["baselines"].items():
+        typer.echo(f"  {name:<18} macro-F1 {f1:.3f}")
+    for w in s["warnings"]:
+        typer.secho(f"  warning: {w}", fg=typer.colors.YELLOW)
+    typer.echo(f"  bundle: {run.path / 'bundle'}")
+
+
+@app.command(name="score")
+def score_cmd(
+    bundle: Annotated[Path, typer.Argument(help="A model bundle directory (runs/<id>/bundle)")],
+    dataset: Annotated[str, typer.Argument(help="Dataset id to score (same schema as the training data)")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output file (.csv or .parquet)")],
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Apply a saved model bundle to a dataset: customer_id, predicted class, class probabilities."""
+    from core.datasets import FeatureConfig, compute_dataset_features, load_feature_config
+    from core.documents import DocumentSpec, build_documents
+    from core.export import write_table
+    from core.finetune import score
+    from core.model import ModelBundle
+
+    ws = _ws(workspace)
+    try:
+        b = ModelBundle.load(bundle)
+        saved = load_feature_config(ws, dataset)
+        feats = compute_dataset_features(ws, dataset, FeatureConfig(disabled=[], custom=saved.custom)).data
+        docs = None
+        if b.config.use_text:
+            docs = build_documents(feats, ws.load_table(dataset, "reviews"), ws.load_table(dataset, "customers"),
+                                   DocumentSpec(include_profile=False))["document"].tolist()
+        result = score(bundle, feats, docs)
+    except (ValueError, KeyError) as exc:
+        _fail(str(exc))
+    write_table(result, out)
+    typer.echo(f"{len(result):,} customers scored → {out}")
+    typer.echo(result["predicted"].value_counts().to_string())
+
+
 @app.command(hidden=True)
 def job(run_dir: Annotated[Path, typer.Argument(help="A job's run directory")]) -> None:
     """Worker entry point for background jobs (started by the app)."""

@@ -57,9 +57,13 @@ class JobStatus:
 class JobReporter:
     """Progress sink for a job: status.json + events.jsonl; raises JobCancelled on STOP."""
 
-    def __init__(self, run_dir: Path):
+    def __init__(self, run_dir: Path, *, check_stop: bool = True):
         self.dir = Path(run_dir)
         self.started = time.time()
+        self.check_stop = check_stop
+
+    def stop_requested(self) -> bool:
+        return (self.dir / "STOP").exists()
 
     def _write(self, state: str, message: str, fraction: float, error: str | None = None) -> None:
         now = time.time()
@@ -72,7 +76,7 @@ class JobReporter:
             fh.write(json.dumps({"t": now, "state": state, "message": message, "fraction": fraction}) + "\n")
 
     def __call__(self, message: str, fraction: float) -> None:
-        if (self.dir / "STOP").exists():
+        if self.check_stop and self.stop_requested():
             raise JobCancelled("stopped on request")
         self._write("running", message, fraction)
 
@@ -146,17 +150,21 @@ def submit(ws: Workspace, kind: str, dataset_id: str, params: dict[str, Any]) ->
         {"state": "queued", "message": "starting", "fraction": 0.0, "pid": None,
          "error": None, "started_at": now, "updated_at": now},
     )
-    env = dict(os.environ, SEGSTUDIO_HOME=str(ws.root), PYTHONUNBUFFERED="1")
-    log = open(run.path / "job.log", "ab")  # noqa: SIM115 - handed to the child
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "core.cli", "job", str(run.path)],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        start_new_session=True, env=env, cwd=str(Path(__file__).resolve().parent.parent),
-    )
-    log.close()
-    # The worker writes status.json itself from now on; its pid goes beside it.
-    (run.path / "worker.pid").write_text(str(proc.pid))
+    _spawn(ws, run.path)
     return ws.get_run(run.id)
+
+
+def _spawn(ws: Workspace, run_dir: Path) -> None:
+    """Start the worker in its own session (it outlives page reloads); record its pid."""
+    env = dict(os.environ, SEGSTUDIO_HOME=str(ws.root), PYTHONUNBUFFERED="1")
+    with open(run_dir / "job.log", "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "core.cli", "job", str(run_dir)],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True, env=env, cwd=str(Path(__file__).resolve().parent.parent),
+        )
+    # The worker writes status.json itself from now on; its pid goes beside it.
+    (run_dir / "worker.pid").write_text(str(proc.pid))
 
 
 def request_stop(run_dir: Path) -> None:
@@ -178,6 +186,17 @@ def run_job(run_dir: Path) -> int:
 
             params = SegmentationParams(**spec["params"])
             run_segmentation(ws, spec["dataset_id"], params, progress=reporter, run_id=run_id)
+        elif spec["kind"] == "train":
+            from core.finetune import FinetuneParams, run_finetune
+            from core.train import TrainingCancelled
+
+            # The training loop checks for STOP itself, between steps, after a checkpoint.
+            reporter.check_stop = False
+            try:
+                run_finetune(ws, spec["dataset_id"], FinetuneParams(**spec["params"]),
+                             progress=reporter, should_stop=reporter.stop_requested, run_id=run_id)
+            except TrainingCancelled as exc:
+                raise JobCancelled(str(exc)) from None
         else:
             raise ValueError(f"unknown job kind {spec['kind']!r}")
     except JobCancelled:
@@ -193,3 +212,21 @@ def run_job(run_dir: Path) -> int:
         return 1
     reporter.finish("done", "finished")
     return 0
+
+
+def resume(ws: Workspace, run_id: str) -> RunInfo:
+    """Start a failed or cancelled job again in the same run; training resumes from its checkpoint."""
+    run = ws.get_run(run_id)
+    status = read_status(run.path)
+    if not status.finished:
+        raise ValueError(f"run {run_id} is still {status.state}")
+    if status.state == "done":
+        raise ValueError(f"run {run_id} already finished")
+    (run.path / "STOP").unlink(missing_ok=True)
+    now = time.time()
+    atomic_write_json(run.path / "status.json", {"state": "queued", "message": "resuming", "fraction": status.fraction,
+                                                 "pid": None, "error": None, "started_at": now, "updated_at": now})
+    (run.path / "worker.pid").unlink(missing_ok=True)
+    _spawn(ws, run.path)
+    ws.update_run(run_id, status="queued")
+    return ws.get_run(run_id)

@@ -197,3 +197,23 @@ def test_sidebar_switches_dataset(demo_ws):
     assert not at.exception
     assert "Tiny shop" in _texts(at)
     assert {m.label: m.value for m in at.metric}["Customers"] == "2"
+
+
+def test_train_and_evaluate_pages(segmented_ws):
+    at = _app().run()
+    at.switch_page("../pages/evaluate.py").run()
+    assert not at.exception
+    assert any("Train a model first" in i.value for i in at.info)
+
+    from core.finetune import FinetuneParams, run_finetune
+
+    run_finetune(segmented_ws, "demo", FinetuneParams(target="churn", use_text=False, epochs=2, batch_size=64))
+    at.switch_page("../pages/train.py").run()
+    assert not at.exception
+    runs = [d.value for d in at.dataframe if "test macro-F1" in d.value.columns]
+    assert runs and len(runs[0]) == 1
+    at.switch_page("../pages/evaluate.py").run()
+    assert not at.exception
+    side = [d.value for d in at.dataframe if "macro_f1" in d.value.columns]
+    assert side and len(side[0]) == 3  # the model and two baselines
+    assert len(at.get("plotly_chart")) >= 4  # confusion, ROC, PR, calibration

@@ -9,7 +9,14 @@ import torch
 
 from core.encoders import tiny_bert
 from core.model import FusionClassifier, ModelBundle, ModelConfig, NumericPreprocessor
-from core.train import TrainCallbacks, TrainConfig, TrainData, TrainingCancelled, predict_proba, train
+from core.train import (
+    TrainCallbacks,
+    TrainConfig,
+    TrainData,
+    TrainingCancelled,
+    predict_proba,
+    train,
+)
 
 WORDS = ["coupon", "deal", "cheap", "broken", "refund", "awful", "gift", "wrapping", "lovely", "and", "the", "was"]
 BANKS = {

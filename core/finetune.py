@@ -1,0 +1,271 @@
+"""Fine-tuning as one call, saved as a workspace run (what a background "train" job executes).
+
+target → features (at the target's cutoff) → documents → holdout split → fine-tune the
+fusion model → evaluate on the holdout next to baselines trained on the same split → save:
+
+    params.json, bundle/ (safetensors + JSON), evaluation.json (model + baselines),
+    predictions.parquet (customer_id, split, true, predicted, p_<class>), history.json
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.datasets import FeatureConfig, compute_dataset_features, load_feature_config
+from core.documents import DocumentSpec, build_documents
+from core.workspace import RunInfo, Workspace, atomic_write_json, atomic_write_parquet
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass
+class FinetuneParams:
+    target: str = "label_column"  # label_column | churn | value_tier | cluster
+    label_column: str | None = None  # for label_column (a customers column, e.g. 'persona')
+    segment_run: str | None = None  # for cluster
+    cutoff: str | None = None  # for churn / value_tier (default: last order − horizon)
+    horizon_days: int = 90
+    use_text: bool = True
+    use_numeric: bool = True
+    include_profile_text: bool = False
+    features: list[str] | None = None  # numeric feature names (default: all computed)
+    encoder: str = "default"
+    pooling: str = "mean"
+    max_length: int = 128
+    epochs: int = 3
+    batch_size: int = 16
+    lr: float = 5e-5
+    head_lr: float = 1e-3
+    grad_accum: int = 1
+    patience: int = 2
+    device: str = "auto"
+    seed: int = 0
+    test_size: float = 0.2
+    max_customers: int | None = None  # subsample for speed (stratified)
+    baselines: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def build_target(ws: Workspace, dataset_id: str, p: FinetuneParams):
+    from core import targets as T
+
+    if p.target == "label_column":
+        customers = ws.load_table(dataset_id, "customers")
+        if customers is None:
+            raise ValueError("a label-column target needs a customers table")
+        if not p.label_column:
+            raise ValueError("choose the label column to predict")
+        return T.label_column_target(customers, p.label_column)
+    if p.target in ("churn", "value_tier"):
+        orders = ws.load_table(dataset_id, "orders")
+        if orders is None:
+            raise ValueError(f"a {p.target} target needs an orders table")
+        cutoff = p.cutoff or T.suggest_cutoff(orders, p.horizon_days)
+        fn = T.churn_target if p.target == "churn" else T.value_tier_target
+        return fn(orders, cutoff, horizon_days=p.horizon_days)
+    if p.target == "cluster":
+        if not p.segment_run:
+            raise ValueError("choose the segmentation run whose segments to predict")
+        from core.pipeline import load_segments
+
+        run = ws.get_run(p.segment_run)
+        feats = run.params.get("features") or []
+        return T.cluster_target(load_segments(ws, p.segment_run), features=feats or None,
+                                method=run.params.get("method"))
+    raise ValueError(f"unknown target kind {p.target!r}")
+
+
+def run_finetune(
+    ws: Workspace,
+    dataset_id: str,
+    params: FinetuneParams | None = None,
+    *,
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    run_id: str | None = None,
+    encoder_override=None,  # (encoder module, tokenizer) — tests pass a tiny BERT
+) -> RunInfo:
+    p = params or FinetuneParams()
+    say = progress or (lambda m, f: None)
+    run = ws.get_run(run_id) if run_id else ws.create_run(dataset_id, "train", p.to_dict())
+    atomic_write_json(run.path / "params.json", p.to_dict())
+    ws.update_run(run.id, status="running")
+    try:
+        return _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override)
+    except BaseException as exc:
+        if run_id is None:  # a job runner records its own failure state
+            ws.update_run(run.id, status="failed", summary={"error": str(exc)})
+        raise
+
+
+def _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override) -> RunInfo:
+    from core.evaluate import evaluate_predictions, run_baselines, split_holdout
+    from core.model import (
+        FusionClassifier,
+        ModelBundle,
+        ModelConfig,
+        NumericPreprocessor,
+        load_encoder,
+    )
+    from core.targets import leakage_check
+    from core.train import TrainCallbacks, TrainConfig, TrainData, predict_proba, train
+
+    t0 = time.perf_counter()
+
+    say("Building the target", 0.01)
+    target = build_target(ws, dataset_id, p)
+    saved = load_feature_config(ws, dataset_id)
+    cutoff = target.cutoff.isoformat() if target.cutoff else saved.cutoff
+    config = FeatureConfig(disabled=saved.disabled, custom=saved.custom, cutoff=cutoff)
+    say("Computing features" + (f" before {cutoff[:10]}" if cutoff else ""), 0.03)
+    ft = compute_dataset_features(ws, dataset_id, config)
+    data = ft.data.merge(target.labels, on="customer_id", how="inner")
+    if p.target == "label_column" and p.label_column in data.columns and p.label_column != "label":
+        data = data.drop(columns=[p.label_column])
+    if len(data) < 20:
+        raise ValueError(f"only {len(data)} customers have both features and a label; need at least 20")
+    if p.max_customers and len(data) > p.max_customers:
+        from sklearn.model_selection import train_test_split
+
+        data, _ = train_test_split(data, train_size=p.max_customers, random_state=p.seed,
+                                   stratify=data["label"] if data["label"].value_counts().min() > 1 else None)
+        data = data.reset_index(drop=True)
+    classes = list(target.classes)
+    y = data["label"].map({c: i for i, c in enumerate(classes)}).to_numpy(np.int64)
+    numeric_cols = [c for c in (p.features or [f.name for f in ft.features]) if c in data.columns]
+    warnings = list(target.warnings) + leakage_check(target, numeric_cols if p.use_numeric else [])
+
+    say("Writing customer documents", 0.05)
+    texts = None
+    if p.use_text:
+        docs = build_documents(
+            data[["customer_id", *[c for c in ft.data.columns if c != "customer_id"]]],
+            _before(ws.load_table(dataset_id, "reviews"), "review_date", cutoff),
+            ws.load_table(dataset_id, "customers"),
+            DocumentSpec(include_profile=p.include_profile_text),
+        )
+        texts = docs["document"].tolist()
+        if not any(t.strip() for t in texts):
+            warnings.append("no customer has review text: training on numbers only")
+            texts = None
+
+    tr_idx, te_idx = split_holdout(data[["customer_id", "label"]], test_size=p.test_size, seed=p.seed)
+    pre = NumericPreprocessor().fit(data.iloc[tr_idx], numeric_cols) if p.use_numeric and numeric_cols else None
+    X = pre.transform(data) if pre else None
+
+    say("Loading the encoder", 0.07)
+    encoder = tokenizer = None
+    if texts is not None:
+        encoder, tokenizer = encoder_override if encoder_override else load_encoder(p.encoder)
+    mcfg = ModelConfig(classes=classes, numeric_columns=pre.columns if pre else [], encoder=p.encoder,
+                       use_text=texts is not None, pooling=p.pooling, max_length=p.max_length)
+    model = FusionClassifier(mcfg, encoder)
+
+    def subset(idx):
+        return TrainData([texts[i] for i in idx] if texts is not None else None,
+                         X[idx] if X is not None else None, y[idx])
+
+    # Early stopping looks at a validation slice carved from the training part, never the holdout.
+    rng = np.random.default_rng(p.seed)
+    perm = rng.permutation(tr_idx)
+    n_val = max(1, int(0.1 * len(perm)))
+    val_idx, fit_idx = perm[:n_val], perm[n_val:]
+    history: list[dict] = []
+
+    def on_step(s: dict) -> None:
+        history.append({"kind": "step", **s})
+        say(f"Training: step {s['step']:,}/{s['total_steps']:,}, loss {s['loss']:.3f}, "
+            f"{s['samples_per_s']:.0f} samples/s", 0.1 + 0.75 * s["step"] / s["total_steps"])
+
+    def on_eval(m: dict) -> None:
+        history.append({"kind": "eval", **m})
+        atomic_write_json(run.path / "history.json", history)
+
+    tcfg = TrainConfig(epochs=p.epochs, batch_size=p.batch_size, lr=p.lr, head_lr=p.head_lr,
+                       grad_accum=p.grad_accum, max_length=p.max_length, patience=p.patience,
+                       device=p.device, seed=p.seed)
+    result = train(model, tokenizer, subset(fit_idx), subset(val_idx), tcfg,
+                   TrainCallbacks(on_step=on_step, on_eval=on_eval, should_stop=should_stop),
+                   checkpoint_dir=run.path / "checkpoints", resume=True)
+    atomic_write_json(run.path / "history.json", history)
+
+    say("Evaluating on the holdout", 0.88)
+    proba = predict_proba(model, subset(te_idx), tokenizer, max_length=p.max_length, device=result.device)
+    name = "fine-tuned " + ("text + numbers" if texts is not None and pre else "text" if texts is not None else "numbers")
+    evals = [evaluate_predictions(data["label"].to_numpy()[te_idx], proba, classes, name)]
+    if p.baselines and numeric_cols:
+        say("Training baselines on the same split", 0.93)
+        evals += run_baselines(data[numeric_cols], data["label"].to_numpy(), tr_idx, te_idx, classes)
+    atomic_write_json(run.path / "evaluation.json", [e.to_dict() for e in evals])
+
+    all_proba = predict_proba(model, subset(np.arange(len(data))), tokenizer, max_length=p.max_length,
+                              device=result.device)
+    pred = pd.DataFrame({"customer_id": data["customer_id"], "split": "train", "true": data["label"],
+                         "predicted": [classes[i] for i in all_proba.argmax(1)]})
+    pred.loc[te_idx, "split"] = "test"
+    pred.loc[val_idx, "split"] = "validation"
+    for j, c in enumerate(classes):
+        pred[f"p_{c}"] = all_proba[:, j]
+    atomic_write_parquet(run.path / "predictions.parquet", pred)
+
+    say("Saving the model bundle", 0.98)
+    ModelBundle(model.cpu(), tokenizer, pre or NumericPreprocessor(), mcfg, {
+        "dataset_id": dataset_id, "target": target.name, "target_kind": target.kind,
+        "cutoff": cutoff, "train": result.__dict__ | {"history": result.history},
+    }).save(run.path / "bundle")
+    summary = {
+        "target": target.name, "classes": classes, "n_customers": len(data),
+        "n_train": len(fit_idx), "n_validation": len(val_idx), "n_test": len(te_idx),
+        "status": result.status, "best_epoch": result.best_epoch,
+        "test_macro_f1": evals[0].macro_f1, "test_accuracy": evals[0].accuracy,
+        "baselines": {e.model_name: e.macro_f1 for e in evals[1:]},
+        "samples_per_s": round(result.samples_per_s, 1), "device": result.device,
+        "seconds": round(time.perf_counter() - t0, 1), "warnings": warnings,
+    }
+    atomic_write_json(run.path / "summary.json", summary)
+    say("Done", 1.0)
+    return ws.update_run(run.id, status="done", summary=summary)
+
+
+def _before(df: pd.DataFrame | None, col: str, cutoff: str | None) -> pd.DataFrame | None:
+    if df is None or cutoff is None or col not in df.columns:
+        return df
+    return df[df[col].isna() | (df[col] < pd.Timestamp(cutoff))]
+
+
+def load_evaluations(ws: Workspace, run_id: str) -> list[dict]:
+    path = ws.get_run(run_id).path / "evaluation.json"
+    return json.loads(path.read_text()) if path.exists() else []
+
+
+def load_predictions(ws: Workspace, run_id: str) -> pd.DataFrame:
+    return pd.read_parquet(ws.get_run(run_id).path / "predictions.parquet")
+
+
+def score(bundle_dir, customers_features: pd.DataFrame, documents: list[str] | None = None,
+          device: str = "cpu") -> pd.DataFrame:
+    """Apply a saved bundle: customer_id, predicted, p_<class> for each class."""
+    from core.model import ModelBundle
+    from core.train import TrainData, predict_proba
+
+    b = ModelBundle.load(bundle_dir, device=device)
+    X = b.preprocessor.transform(customers_features) if b.config.numeric_columns else None
+    if b.config.use_text and documents is None:
+        raise ValueError("this model reads customer documents; provide reviews to score with it")
+    data = TrainData(documents if b.config.use_text else None, X,
+                     np.zeros(len(customers_features), np.int64))
+    proba = predict_proba(b.model, data, b.tokenizer, max_length=b.config.max_length, device=device)
+    out = pd.DataFrame({"customer_id": customers_features["customer_id"].to_numpy(),
+                        "predicted": [b.config.classes[i] for i in proba.argmax(1)]})
+    for j, c in enumerate(b.config.classes):
+        out[f"p_{c}"] = proba[:, j]
+    return out

@@ -1,0 +1,600 @@
+"""Prediction targets for the classifier: what a model is asked to predict, per customer.
+
+Four kinds of target:
+
+* ``label_column`` — an existing column of the customers table (e.g. ``label`` or ``persona``);
+* ``churn`` — time split: customers who bought before a cutoff, labelled ``churned`` when they
+  make no purchase in the ``horizon_days`` after it, else ``active``;
+* ``value_tier`` — time split: spend in the horizon after the cutoff, cut into low/mid/high;
+* ``cluster`` — the segments of a segmentation run ("Noise" dropped).
+
+Time-split targets carry their ``cutoff``: the features must be computed with that cutoff
+(``build_customer_features(..., cutoff=target.cutoff)``), so the model only sees the past and
+the label is the future. :func:`leakage_check` explains in plain words when a target is a
+function of the very features used to predict it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.segment import RFM_SEGMENTS
+
+NOISE_LABEL = "Noise"
+RFM_FEATURES = ("recency_days", "frequency", "monetary")
+TIME_SPLIT_KINDS = ("churn", "value_tier")
+MAX_NUMERIC_CLASSES = 20  # a numeric column with at most this many distinct values is a class label
+MAX_CLASSES = 100
+_NON_FEATURE_COLUMNS = frozenset({"customer_id", "segment", "x", "y", "confidence"})
+_RFM_NAME = re.compile(r"rfm|segment|tier|cluster", re.IGNORECASE)
+_UNSET: Any = object()
+
+
+@dataclass
+class Target:
+    name: str  # e.g. "churn_90d", "value_tier_90d", "persona", "segment"
+    kind: str  # "label_column" | "churn" | "value_tier" | "cluster"
+    labels: pd.DataFrame  # customer_id, label (string class names)
+    classes: list[str]
+    cutoff: datetime | None  # features must be computed with this cutoff (time-split targets)
+    description: str
+    warnings: list[str] = field(default_factory=list)
+    horizon_days: int | None = None
+    source_features: list[str] = field(default_factory=list)  # features the labels were made from
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_customers(self) -> int:
+        return len(self.labels)
+
+    @property
+    def is_time_split(self) -> bool:
+        return self.kind in TIME_SPLIT_KINDS
+
+    def class_counts(self) -> pd.Series:
+        """Customers per class, in `classes` order."""
+        return self.labels["label"].value_counts().reindex(self.classes, fill_value=0)
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-friendly description (no labels)."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "classes": list(self.classes),
+            "counts": {k: int(v) for k, v in self.class_counts().items()},
+            "cutoff": self.cutoff.isoformat() if self.cutoff else None,
+            "horizon_days": self.horizon_days,
+            "description": self.description,
+            "warnings": list(self.warnings),
+            "source_features": list(self.source_features),
+            "meta": dict(self.meta),
+        }
+
+
+# --------------------------------------------------------------------------- helpers
+def _as_datetime(value: date | datetime | str | pd.Timestamp) -> datetime:
+    if value is None or value == "":
+        raise ValueError("a cutoff date is required (e.g. 2025-06-30)")
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise ValueError(f"cutoff {value!r} is not a date (expected e.g. 2025-06-30)") from None
+    if pd.isna(ts):
+        raise ValueError(f"cutoff {value!r} is not a date (expected e.g. 2025-06-30)")
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert(None)
+    return ts.to_pydatetime()
+
+
+def _orders_frame(orders: pd.DataFrame) -> pd.DataFrame:
+    """customer_id (str), order_date (datetime64), amount (float) — amount derived when absent."""
+    if orders is None or len(orders) == 0:
+        raise ValueError("the orders table is empty: a churn or value target needs order history")
+    for col in ("customer_id", "order_date"):
+        if col not in orders.columns:
+            raise ValueError(f"the orders table has no {col!r} column")
+    if "amount" in orders.columns:
+        amount = pd.to_numeric(orders["amount"], errors="coerce")
+    elif {"quantity", "unit_price"} <= set(orders.columns):
+        disc = (
+            pd.to_numeric(orders["discount"], errors="coerce").fillna(0)
+            if "discount" in orders.columns
+            else 0.0
+        )
+        amount = (
+            pd.to_numeric(orders["quantity"], errors="coerce")
+            * pd.to_numeric(orders["unit_price"], errors="coerce")
+            * (1 - disc)
+        )
+    else:
+        amount = pd.Series(1.0, index=orders.index)  # no money columns: every line is a purchase
+    dates = pd.to_datetime(orders["order_date"], errors="coerce")
+    if getattr(dates.dt, "tz", None) is not None:
+        dates = dates.dt.tz_convert(None)
+    out = pd.DataFrame(
+        {
+            "customer_id": orders["customer_id"].astype("string").to_numpy(dtype=object),
+            "order_date": dates.to_numpy(),
+            "amount": amount.astype(float).to_numpy(),
+        }
+    )
+    out = out[out["customer_id"].notna() & out["order_date"].notna()]
+    if out.empty:
+        raise ValueError("no order has both a customer_id and a valid order_date")
+    return out
+
+
+def _check_horizon(od: pd.DataFrame, cutoff: datetime, horizon_days: int) -> datetime:
+    if horizon_days is None or int(horizon_days) < 1:
+        raise ValueError(f"horizon_days must be at least 1 (got {horizon_days!r})")
+    first, last = od["order_date"].min(), od["order_date"].max()
+    end = cutoff + timedelta(days=int(horizon_days))
+    if end > last:
+        suggestion = suggest_cutoff(od, horizon_days)
+        raise ValueError(
+            f"not enough future data: cutoff {cutoff:%Y-%m-%d} + {horizon_days} days = {end:%Y-%m-%d}, "
+            f"but the last order in the data is on {last:%Y-%m-%d}. "
+            f"Pick a cutoff on or before {suggestion:%Y-%m-%d} or a shorter horizon."
+        )
+    if cutoff <= first:
+        raise ValueError(
+            f"cutoff {cutoff:%Y-%m-%d} is on or before the first order ({first:%Y-%m-%d}): "
+            "there is no history to learn from"
+        )
+    return end
+
+
+def _population(od: pd.DataFrame, cutoff: datetime) -> pd.Index:
+    """Customers with at least one purchase (amount > 0) before the cutoff, sorted."""
+    past = od[(od["order_date"] < cutoff) & (od["amount"] > 0)]
+    ids = pd.Index(sorted(past["customer_id"].unique()), name="customer_id")
+    if len(ids) == 0:
+        raise ValueError(f"no customer made a purchase before the cutoff {cutoff:%Y-%m-%d}")
+    return ids
+
+
+def _labels_frame(ids, labels) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": pd.Series(np.asarray(ids, dtype=object), dtype=object),
+            "label": pd.Series(np.asarray(labels, dtype=object), dtype=object),
+        }
+    )
+
+
+def _balance_warnings(labels: pd.Series, classes: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    counts = labels.value_counts()
+    n = int(counts.sum())
+    for c in classes:
+        k = int(counts.get(c, 0))
+        if n and k / n < 0.05:
+            out.append(
+                f"class {c!r} is rare ({k:,} of {n:,} customers, {k / n:.1%}); metrics for it will be noisy"
+            )
+    return out
+
+
+def suggest_cutoff(orders: pd.DataFrame, horizon_days: int = 90) -> datetime:
+    """The latest cutoff that still leaves `horizon_days` of future data: last order day − horizon."""
+    if orders is None or len(orders) == 0 or "order_date" not in orders.columns:
+        raise ValueError("the orders table is empty or has no order_date: cannot suggest a cutoff")
+    last = pd.to_datetime(orders["order_date"], errors="coerce").max()
+    if pd.isna(last):
+        raise ValueError("the orders table has no valid order_date")
+    last = pd.Timestamp(last)
+    if last.tzinfo is not None:
+        last = last.tz_convert(None)
+    return (last.normalize() - pd.Timedelta(days=int(horizon_days))).to_pydatetime()
+
+
+# --------------------------------------------------------------------------- builders
+def label_column_target(customers: pd.DataFrame, column: str) -> Target:
+    """An existing customers column as the target. Missing labels are dropped (and reported)."""
+    if column not in customers.columns:
+        raise ValueError(f"the customers table has no column {column!r}")
+    if "customer_id" not in customers.columns:
+        raise ValueError("the customers table has no 'customer_id' column")
+    warnings: list[str] = []
+    df = customers[["customer_id", column]].copy()
+    df = df[df["customer_id"].notna()]
+    df["customer_id"] = df["customer_id"].astype(str)
+    dup = int(df["customer_id"].duplicated().sum())
+    if dup:
+        warnings.append(f"{dup:,} duplicate customer_id rows: kept the first label of each")
+        df = df.drop_duplicates("customer_id", keep="first")
+    values = df[column]
+
+    numeric_order: dict[str, float] | None = None
+    if pd.api.types.is_bool_dtype(values):
+        text = values.map(lambda v: None if pd.isna(v) else str(bool(v)))
+    elif pd.api.types.is_numeric_dtype(values):
+        nums = pd.to_numeric(values, errors="coerce")
+        n_unique = nums.dropna().nunique()
+        if n_unique > MAX_NUMERIC_CLASSES:
+            raise ValueError(
+                f"column {column!r} is numeric with {n_unique:,} distinct values: it looks like a "
+                f"measurement, not a class label (at most {MAX_NUMERIC_CLASSES} distinct values). "
+                "Use the value-tier target to predict spend levels."
+            )
+
+        def fmt(v: float) -> str | None:
+            if pd.isna(v):
+                return None
+            return str(int(v)) if float(v).is_integer() else f"{v:g}"
+
+        text = nums.map(fmt)
+        numeric_order = {fmt(v): float(v) for v in nums.dropna().unique()}
+    else:
+        text = values.map(lambda v: None if pd.isna(v) else str(v).strip())
+        text = text.where(text != "", None)
+    df["label"] = text.astype(object)
+    missing = int(df["label"].isna().sum())
+    if missing:
+        warnings.append(
+            f"{missing:,} of {len(df):,} customers have no {column!r} value and were left out"
+        )
+        df = df[df["label"].notna()]
+    counts = df["label"].value_counts()
+    if len(counts) < 2:
+        only = f" (only {counts.index[0]!r})" if len(counts) else ""
+        raise ValueError(
+            f"column {column!r} has fewer than 2 classes{only}: there is nothing to predict"
+        )
+    if len(counts) > MAX_CLASSES or (
+        len(counts) > MAX_NUMERIC_CLASSES and len(counts) > 0.5 * len(df)
+    ):
+        raise ValueError(
+            f"column {column!r} has {len(counts):,} distinct values for {len(df):,} customers: "
+            "it looks like an identifier or free text, not a class label"
+        )
+    tiny = counts[counts < 2]
+    if len(tiny):
+        names = ", ".join(repr(c) for c in tiny.index[:10])
+        warnings.append(
+            f"{len(tiny)} class(es) of {column!r} have fewer than 2 customers and were left out: {names}"
+        )
+        df = df[~df["label"].isin(tiny.index)]
+        counts = counts[counts >= 2]
+        if len(counts) < 2:
+            raise ValueError(
+                f"column {column!r} has fewer than 2 classes with at least 2 customers each"
+            )
+    if numeric_order is not None:
+        classes = sorted(counts.index, key=lambda c: numeric_order.get(c, 0.0))
+    else:
+        classes = sorted(counts.index, key=str)
+    warnings += _balance_warnings(df["label"], classes)
+    labels = _labels_frame(df["customer_id"], df["label"]).sort_values(
+        "customer_id", ignore_index=True
+    )
+    return Target(
+        name=column,
+        kind="label_column",
+        labels=labels,
+        classes=[str(c) for c in classes],
+        cutoff=None,
+        description=f"The existing customer column {column!r} ({len(classes)} classes, {len(labels):,} customers).",
+        warnings=warnings,
+        meta={"column": column},
+    )
+
+
+def churn_target(orders: pd.DataFrame, cutoff, horizon_days: int = 90) -> Target:
+    """``churned`` when a customer who bought before `cutoff` buys nothing in the next `horizon_days`."""
+    cutoff = _as_datetime(cutoff)
+    od = _orders_frame(orders)
+    end = _check_horizon(od, cutoff, horizon_days)
+    ids = _population(od, cutoff)
+    future = od[(od["order_date"] >= cutoff) & (od["order_date"] < end) & (od["amount"] > 0)]
+    bought = ids.isin(future["customer_id"].unique())
+    labels = _labels_frame(ids, np.where(bought, "active", "churned"))
+    classes = ["active", "churned"]
+    counts = labels["label"].value_counts()
+    if len(counts) < 2:
+        raise ValueError(
+            f"every customer is {counts.index[0]!r} for cutoff {cutoff:%Y-%m-%d} and a {horizon_days}-day "
+            "horizon: pick another cutoff or horizon"
+        )
+    warnings = _balance_warnings(labels["label"], classes)
+    n_new = int(
+        od.loc[(od["order_date"] >= cutoff) & (od["amount"] > 0), "customer_id"]
+        .drop_duplicates()
+        .isin(ids)
+        .eq(False)
+        .sum()
+    )
+    rate = counts.get("churned", 0) / len(labels)
+    return Target(
+        name=f"churn_{int(horizon_days)}d",
+        kind="churn",
+        labels=labels,
+        classes=classes,
+        cutoff=cutoff,
+        description=(
+            f"Customers who bought before {cutoff:%Y-%m-%d}: 'churned' if they make no purchase from "
+            f"{cutoff:%Y-%m-%d} to {end - timedelta(days=1):%Y-%m-%d} ({horizon_days} days), else 'active'. "
+            f"Churn rate {rate:.1%} of {len(labels):,} customers. Features must be computed with the "
+            f"cutoff {cutoff:%Y-%m-%d}."
+        ),
+        warnings=warnings,
+        horizon_days=int(horizon_days),
+        meta={"horizon_end": end.isoformat(), "first_time_buyers_after_cutoff": n_new},
+    )
+
+
+def value_tier_target(
+    orders: pd.DataFrame,
+    cutoff,
+    horizon_days: int = 90,
+    quantiles: tuple[float, float] = (1 / 3, 2 / 3),
+) -> Target:
+    """low / mid / high by net spend in the `horizon_days` after `cutoff` (zero spend is low).
+
+    Customers with the same spend always share a tier (cut points are spend values; ties go to
+    the lower tier). When more than the low share of customers spend nothing, "low" is exactly
+    the non-spenders and the spenders are split into mid / high in proportion to their shares.
+    """
+    q1, q2 = (float(q) for q in quantiles)
+    if not 0 < q1 < q2 < 1:
+        raise ValueError(f"quantiles must satisfy 0 < low < high < 1 (got {quantiles!r})")
+    cutoff = _as_datetime(cutoff)
+    od = _orders_frame(orders)
+    end = _check_horizon(od, cutoff, horizon_days)
+    ids = _population(od, cutoff)
+    future = od[(od["order_date"] >= cutoff) & (od["order_date"] < end)]
+    spend = (
+        future.groupby("customer_id")["amount"].sum().reindex(ids, fill_value=0.0).clip(lower=0.0)
+    )
+    s = spend.to_numpy(dtype=float)
+    warnings: list[str] = []
+    t1 = float(np.quantile(s, q1))
+    t2 = float(np.quantile(s, q2))
+    if t1 <= 0:
+        pos = s[s > 0]
+        zero_share = 1 - len(pos) / len(s)
+        warnings.append(
+            f"{zero_share:.0%} of customers spend nothing in the horizon: they are all 'low'; "
+            "the spenders are split into 'mid' and 'high'"
+        )
+        if len(pos) == 0:
+            raise ValueError(
+                f"no customer spends anything from {cutoff:%Y-%m-%d} over {horizon_days} days: "
+                "pick another cutoff"
+            )
+        t1 = 0.0
+        t2 = float(np.quantile(pos, (q2 - q1) / (1 - q1)))  # mid / high keep their relative shares
+    tier = np.where(s <= t1, "low", np.where(s <= t2, "mid", "high"))
+    classes_all = ["low", "mid", "high"]
+    present = set(tier)
+    empty = [c for c in classes_all if c not in present]
+    if empty:
+        warnings.append(
+            f"tier(s) {', '.join(empty)} are empty because many customers spend the same amount"
+        )
+    classes = [c for c in classes_all if c in present]
+    if len(classes) < 2:
+        raise ValueError(
+            "spend in the horizon is the same for almost everyone: no tiers to predict"
+        )
+    labels = _labels_frame(ids, tier)
+    warnings += _balance_warnings(labels["label"], classes)
+    return Target(
+        name=f"value_tier_{int(horizon_days)}d",
+        kind="value_tier",
+        labels=labels,
+        classes=classes,
+        cutoff=cutoff,
+        description=(
+            f"Customers who bought before {cutoff:%Y-%m-%d}, tiered by net spend from {cutoff:%Y-%m-%d} "
+            f"to {end - timedelta(days=1):%Y-%m-%d} ({horizon_days} days): low ≤ {t1:,.2f} < mid ≤ "
+            f"{t2:,.2f} < high. Features must be computed with the cutoff {cutoff:%Y-%m-%d}."
+        ),
+        warnings=warnings,
+        horizon_days=int(horizon_days),
+        meta={"thresholds": [t1, t2], "quantiles": [q1, q2], "horizon_end": end.isoformat()},
+    )
+
+
+def cluster_target(
+    segments: pd.DataFrame,
+    *,
+    name: str = "segment",
+    features: Sequence[str] | None = None,
+    method: str | None = None,
+) -> Target:
+    """The segments of a segmentation run (customer_id, segment, ...) as the target; Noise dropped.
+
+    `features` are the features the segmentation used; by default the numeric feature columns
+    stored alongside the segments. `method` (e.g. "rfm", "kmeans") is kept for the leakage check.
+    """
+    for col in ("customer_id", "segment"):
+        if col not in segments.columns:
+            raise ValueError(f"the segments table has no {col!r} column")
+    warnings: list[str] = []
+    df = segments[["customer_id", "segment"]].copy()
+    df["customer_id"] = df["customer_id"].astype(str)
+    df["label"] = df["segment"].map(lambda v: None if pd.isna(v) else str(v))
+    noise = int((df["label"] == NOISE_LABEL).sum()) + int(df["label"].isna().sum())
+    if noise:
+        warnings.append(f"{noise:,} customers in {NOISE_LABEL!r} (no segment) were left out")
+        df = df[df["label"].notna() & (df["label"] != NOISE_LABEL)]
+    counts = df["label"].value_counts()
+    if len(counts) < 2:
+        raise ValueError(
+            "the segmentation has fewer than 2 segments (besides Noise): nothing to predict"
+        )
+    tiny = counts[counts < 2]
+    if len(tiny):
+        warnings.append(
+            f"segment(s) with fewer than 2 customers left out: {', '.join(map(str, tiny.index))}"
+        )
+        df = df[~df["label"].isin(tiny.index)]
+        counts = counts[counts >= 2]
+
+    def order(c: str):
+        m = re.fullmatch(r"S(\d+)", c)
+        return (0, int(m.group(1)), c) if m else (1, 0, c)
+
+    if set(counts.index) <= set(RFM_SEGMENTS):
+        classes = [c for c in RFM_SEGMENTS if c in counts.index]
+        method = method or "rfm"
+    else:
+        classes = sorted(counts.index, key=order)
+    if features is None:
+        features = [
+            c
+            for c in segments.columns
+            if c not in _NON_FEATURE_COLUMNS and pd.api.types.is_numeric_dtype(segments[c])
+        ]
+    warnings += _balance_warnings(df["label"], classes)
+    return Target(
+        name=name,
+        kind="cluster",
+        labels=_labels_frame(df["customer_id"], df["label"]),
+        classes=classes,
+        cutoff=None,
+        description=f"Segments of a segmentation run ({len(classes)} segments, {len(df):,} customers).",
+        warnings=warnings,
+        source_features=list(features),
+        meta={"method": method} if method else {},
+    )
+
+
+# --------------------------------------------------------------------------- leakage
+def _single_feature_predictors(
+    target: Target, data: pd.DataFrame, names: Sequence[str]
+) -> list[tuple[str, float]]:
+    """(feature, accuracy) for features that alone reproduce the labels (≥ 0.99 training accuracy)."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    if "customer_id" not in data.columns:
+        return []
+    merged = target.labels.merge(
+        data.assign(customer_id=data["customer_id"].astype(str)), on="customer_id", how="inner"
+    )
+    if len(merged) < 10:
+        return []
+    if len(merged) > 20_000:
+        merged = merged.sample(20_000, random_state=0)
+    y = merged["label"].astype(str).to_numpy()
+    majority = pd.Series(y).value_counts(normalize=True).iloc[0]
+    if majority >= 0.99:
+        return []
+    n_classes = len(set(y))
+    hits: list[tuple[str, float]] = []
+    for name in names:
+        if name not in merged.columns or name in ("customer_id", "label"):
+            continue
+        col = merged[name]
+        if pd.api.types.is_bool_dtype(col):
+            col = col.astype(float)
+        if not pd.api.types.is_numeric_dtype(col):
+            # categorical feature: purity of label within each value
+            grp = pd.DataFrame({"v": col.astype(str), "y": y})
+            acc = grp.groupby("v")["y"].agg(lambda s: s.value_counts().iloc[0]).sum() / len(grp)
+        else:
+            x = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
+            x = np.where(np.isfinite(x), x, np.nan)
+            if np.isnan(x).all():
+                continue
+            # missing values as their own, extreme value so they can form a group
+            fill = np.nanmin(x) - 1.0
+            x = np.where(np.isnan(x), fill, x).reshape(-1, 1)
+            tree = DecisionTreeClassifier(max_leaf_nodes=max(2, 2 * n_classes), random_state=0)
+            acc = float(tree.fit(x, y).score(x, y))
+        if acc >= 0.99:
+            hits.append((name, float(acc)))
+    return sorted(hits, key=lambda t: -t[1])
+
+
+def leakage_check(
+    target: Target,
+    feature_names: Sequence[str],
+    data: pd.DataFrame | None = None,
+    *,
+    feature_cutoff: Any = _UNSET,
+) -> list[str]:
+    """Plain-words warnings when the target is (nearly) a function of the features used.
+
+    `data` (customer_id + feature columns) enables the check that no single feature reproduces
+    the labels; `feature_cutoff` (the cutoff the features were computed with) enables the check
+    that time-split features do not look past the target's cutoff.
+    """
+    feats = [str(f) for f in feature_names]
+    fset = set(feats)
+    out: list[str] = []
+
+    if target.is_time_split:
+        if feature_cutoff is not _UNSET and target.cutoff is not None:
+            fc = None if feature_cutoff in (None, "") else _as_datetime(feature_cutoff)
+            if fc is None or fc > target.cutoff:
+                when = "without a cutoff" if fc is None else f"with the cutoff {fc:%Y-%m-%d}"
+                out.append(
+                    f"The features were computed {when}, after the target's cutoff "
+                    f"{target.cutoff:%Y-%m-%d}: they see the purchases the target is about, so the "
+                    f"scores will be too good. Compute the features with cutoff {target.cutoff:%Y-%m-%d}."
+                )
+            elif fc < target.cutoff:
+                out.append(
+                    f"The features were computed with the cutoff {fc:%Y-%m-%d}, earlier than the target's "
+                    f"{target.cutoff:%Y-%m-%d}: no leakage, but the model misses recent history."
+                )
+        return out
+
+    if target.kind == "cluster":
+        overlap = [f for f in feats if f in set(target.source_features)]
+        method = str(target.meta.get("method") or "")
+        if overlap or not target.source_features:
+            which = (
+                f"{len(overlap)} of the {len(feats)} features used ({', '.join(overlap[:5])}"
+                f"{', …' if len(overlap) > 5 else ''})"
+                if overlap
+                else "the customer features"
+            )
+            out.append(
+                f"The cluster labels were made from {which}; a model trained on these features will just "
+                "re-learn the clustering, and its high scores say nothing about real customer behaviour. "
+                "Use it to explain segments or to assign new customers, not as evidence of predictive power; "
+                "to predict the future, use the time-split churn or value-tier target."
+            )
+        if method == "rfm" and fset & set(RFM_FEATURES) and not overlap:
+            out.append(
+                "RFM segments are rules over recency_days, frequency and monetary, which are among the "
+                "features: the model will re-learn the rules. Use the time-split churn or value-tier target."
+            )
+
+    if target.kind == "label_column":
+        values = set(target.classes)
+        rfm_values = values & set(RFM_SEGMENTS)
+        rfm_like = len(rfm_values) >= 2 or (rfm_values and len(rfm_values) >= len(values) / 2)
+        named_like = bool(_RFM_NAME.search(target.name))
+        rfm_used = [f for f in RFM_FEATURES if f in fset]
+        if (rfm_like or named_like) and rfm_used:
+            why = (
+                f"its values look like RFM segments ({', '.join(sorted(rfm_values)[:4])})"
+                if rfm_like
+                else f"its name {target.name!r} suggests a segment or tier"
+            )
+            out.append(
+                f"The label {target.name!r} is probably derived from recency, frequency and monetary value "
+                f"({why}), and {', '.join(rfm_used)} are among the features: the model would re-learn the "
+                "rule that made the labels. Predict the future instead with the time-split churn or "
+                "value-tier target."
+            )
+
+    if data is not None:
+        hits = _single_feature_predictors(target, data, feats)
+        for name, acc in hits[:5]:
+            out.append(
+                f"The feature {name!r} alone reproduces {target.name!r} ({acc:.1%} of customers): the label "
+                f"is probably computed from it. Drop {name!r} from the features, or choose another target."
+            )
+    return out

@@ -1,0 +1,180 @@
+"""Train: fine-tune a transformer on customer text + numbers, as a background job with live curves."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from core.finetune import FinetuneParams
+from core.jobs import read_status, resume, submit
+from dashboard import state
+from dashboard.components.format import fmt_int, fmt_pct
+from dashboard.components.jobs import job_progress
+from dashboard.navigation import page
+
+st.title("Train")
+ws = state.workspace()
+ds = state.active_dataset()
+if ds is None:
+    st.info("Load a dataset first.", icon=":material/info:")
+    st.page_link(page("data"), label="Go to Data", icon=":material/upload_file:")
+    st.stop()
+
+try:
+    import torch
+
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+except Exception:  # noqa: BLE001 - a broken CUDA set-up must not break the page
+    gpu = None
+st.caption(
+    "Fine-tune a transformer over each customer's document (their reviews) together with an MLP "
+    "over their numeric features, to predict a label, churn, a future value tier or segments. "
+    + (f"GPU available: **{gpu}** (bf16)." if gpu else "No GPU here: training runs on the CPU; keep the model small or sample customers.")
+)
+
+customers = ws.load_table(ds.id, "customers")
+label_cols = [c for c in (customers.columns if customers is not None else []) if c != "customer_id"
+              and 1 < customers[c].nunique() <= 50] if customers is not None else []
+seg_runs = [r for r in state.segment_runs(ds.id) if r.status == "done"]
+kinds = {
+    "label_column": "An existing column (label, persona, churn flag, …)",
+    "churn": "Churn: no purchase within N days after a cutoff",
+    "value_tier": "Future value tier: high / mid / low spend in N days after a cutoff",
+    "cluster": "Segments from a segmentation run",
+}
+available = [k for k in kinds if (k != "label_column" or label_cols) and (k != "cluster" or seg_runs)
+             and (k not in ("churn", "value_tier") or "orders" in ds.tables)]
+
+with st.form("train_form"):
+    target = st.selectbox("Target", available, format_func=kinds.get, key="tr_target",
+                          help="Time-split targets (churn, value tier) compute features only from data before the cutoff, so nothing leaks from the future.")
+    c1, c2 = st.columns(2)
+    label_column = c1.selectbox("Label column", label_cols or ["—"], key="tr_label",
+                                index=label_cols.index("persona") if "persona" in label_cols else 0,
+                                help="For the 'existing column' target")
+    horizon = c2.number_input("Horizon (days)", 14, 365, 90, key="tr_horizon", help="For churn and value tier")
+    seg_run = st.selectbox("Segmentation run", [r.id for r in seg_runs] or ["—"], key="tr_segrun",
+                           help="For the segments target")
+    c3, c4, c5 = st.columns(3)
+    use_text = c3.toggle("Use review text (transformer)", value="reviews" in ds.tables, key="tr_text",
+                         disabled="reviews" not in ds.tables)
+    epochs = c4.slider("Epochs", 1, 10, 2, key="tr_epochs")
+    batch = c5.select_slider("Batch size", [4, 8, 16, 32, 64, 128], value=32, key="tr_batch")
+    with st.expander("Advanced"):
+        a1, a2, a3 = st.columns(3)
+        encoder = a1.text_input("Encoder", "default", key="tr_encoder",
+                                help="'default' = offline all-MiniLM-L6-v2; or a local model directory / cached HF id")
+        lr = a2.select_slider("Learning rate (encoder)", [1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4], value=5e-5, key="tr_lr")
+        device = a3.selectbox("Device", ["auto", "cuda", "cpu"], key="tr_device", help="auto uses a GPU when present")
+        b1, b2 = st.columns(2)
+        max_len = b1.select_slider("Tokens per document", [32, 64, 128, 256], value=128, key="tr_maxlen")
+        max_customers = b2.number_input("Customers to train on (0 = all)", 0, 10_000_000,
+                                        0 if gpu else min(4000, ds.n_customers or 4000), step=1000, key="tr_max",
+                                        help="A stratified sample keeps CPU training short")
+    go_btn = st.form_submit_button("Start training", type="primary")
+
+if go_btn:
+    params = FinetuneParams(
+        target=target, label_column=label_column if target == "label_column" else None,
+        segment_run=seg_run if target == "cluster" else None, horizon_days=int(horizon),
+        use_text=bool(use_text), encoder=encoder.strip() or "default", epochs=int(epochs),
+        batch_size=int(batch), lr=float(lr), max_length=int(max_len), device=device,
+        max_customers=int(max_customers) or None,
+    )
+    run = submit(ws, "train", ds.id, params.to_dict())
+    st.session_state["train_job"] = run.id
+    st.toast("Training started in the background")
+
+
+def _curves(run_dir) -> None:
+    path = run_dir / "history.json"
+    if not path.exists():
+        return
+    try:
+        hist = json.loads(path.read_text())
+    except ValueError:
+        return
+    steps = [h for h in hist if h.get("kind") == "step"]
+    evals = [h for h in hist if h.get("kind") == "eval"]
+    c1, c2 = st.columns(2)
+    if steps:
+        fig = go.Figure(go.Scatter(x=[s["step"] for s in steps], y=[s["loss"] for s in steps],
+                                   mode="lines", line_color="#0072B2", name="training loss"))
+        fig.update_layout(height=260, margin=dict(l=10, r=10, t=30, b=10), title="Training loss", xaxis_title="step")
+        c1.plotly_chart(fig, width="stretch", key=f"loss_{run_dir.name}_{len(steps)}")
+    if evals:
+        fig = go.Figure()
+        fig.add_trace(go.Scatter(x=[e["epoch"] + 1 for e in evals], y=[e["val_macro_f1"] for e in evals],
+                                 mode="lines+markers", name="macro-F1", line_color="#009E73"))
+        fig.add_trace(go.Scatter(x=[e["epoch"] + 1 for e in evals], y=[e["val_accuracy"] for e in evals],
+                                 mode="lines+markers", name="accuracy", line_color="#E69F00"))
+        fig.update_layout(height=260, margin=dict(l=10, r=10, t=30, b=10), title="Validation", xaxis_title="epoch",
+                          yaxis_range=[0, 1])
+        c2.plotly_chart(fig, width="stretch", key=f"val_{run_dir.name}_{len(evals)}")
+
+
+@st.fragment(run_every="2s")
+def _watch(run_id: str) -> None:
+    run = ws.get_run(run_id)
+    status = job_progress(run, key="train")
+    _curves(run.path)
+    if status in ("done", "failed", "cancelled"):
+        st.session_state.pop("train_job", None)
+        st.rerun()
+
+
+job_id = st.session_state.get("train_job")
+runs = ws.list_runs(ds.id, kind="train")
+if job_id is None:
+    for r in runs:  # survive reloads: show a job that is still going
+        if r.status in ("queued", "running") and not read_status(r.path).finished:
+            job_id = r.id
+            break
+if job_id:
+    st.subheader("Training")
+    _watch(job_id)
+
+st.subheader("Training runs")
+if not runs:
+    st.info("No model trained yet.", icon=":material/info:")
+    st.stop()
+rows = []
+for r in runs:
+    s = read_status(r.path)
+    rows.append({
+        "run": r.id, "target": r.summary.get("target", r.params.get("target")),
+        "state": s.state, "test macro-F1": r.summary.get("test_macro_f1"),
+        "best baseline": max(r.summary.get("baselines", {}).values(), default=None),
+        "customers": fmt_int(r.summary.get("n_customers")), "seconds": r.summary.get("seconds"),
+        "device": r.summary.get("device"),
+    })
+table = pd.DataFrame(rows)
+st.dataframe(table.round(3), hide_index=True, width="stretch")
+stuck = [r for r in runs if read_status(r.path).state in ("failed", "cancelled")]
+if stuck:
+    c1, c2 = st.columns([3, 1])
+    pick = c1.selectbox("Resume a stopped or failed run (continues from its last checkpoint)",
+                        [r.id for r in stuck], key="tr_resume_pick")
+    err = read_status(next(r for r in stuck if r.id == pick).path).error
+    if err:
+        c1.caption(f"Error: {err}")
+    if c2.button("Resume", key="tr_resume"):
+        resume(ws, pick)
+        st.session_state["train_job"] = pick
+        st.rerun()
+done = [r for r in runs if r.status == "done"]
+if done:
+    best = done[0]
+    s = best.summary
+    st.success(
+        f"Latest model: macro-F1 **{s['test_macro_f1']:.3f}** on {fmt_int(s['n_test'])} held-out customers "
+        f"(accuracy {fmt_pct(s['test_accuracy'])})"
+        + "".join(f"; {k.replace('_', ' ')} {v:.3f}" for k, v in s.get("baselines", {}).items()),
+        icon=":material/model_training:",
+    )
+    for w in s.get("warnings", []):
+        st.warning(w, icon=":material/warning:")
+    st.page_link(page("evaluate"), label="Open the evaluation", icon=":material/analytics:")

@@ -1,0 +1,71 @@
+"""Fine-tuning end to end on a small demo store with a tiny BERT (seconds on CPU)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from core.datasets import create_demo_dataset
+from core.encoders import tiny_bert
+from core.finetune import FinetuneParams, load_evaluations, load_predictions, run_finetune, score
+from core.workspace import Workspace
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory):
+    ws = Workspace(tmp_path_factory.mktemp("ft"))
+    create_demo_dataset(ws, n_customers=600, seed=2)
+    return ws
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    from core.demo import _NEUTRAL, _PHRASES
+
+    words = {w.strip(".,!?'").lower() for bank in [*_PHRASES.values(), _NEUTRAL] for s in bank for w in s.split()}
+    enc, tok, _ = tiny_bert(seed=0, vocab_words=sorted(words))
+    return enc, tok
+
+
+def test_persona_finetune_writes_bundle_evaluation_and_predictions(ws, tiny):
+    stages = []
+    p = FinetuneParams(target="label_column", label_column="persona", epochs=2, batch_size=32,
+                       lr=2e-3, head_lr=3e-3, max_length=64)
+    run = run_finetune(ws, "demo", p, progress=lambda m, f: stages.append(f), encoder_override=tiny)
+    assert run.status == "done"
+    s = run.summary
+    assert s["n_train"] + s["n_validation"] + s["n_test"] == s["n_customers"] == 600
+    assert len(s["classes"]) == 8 and 0 <= s["test_macro_f1"] <= 1
+    assert set(s["baselines"]) == {"logistic_regression", "gradient_boosting"}
+    assert stages == sorted(stages) and stages[-1] == 1.0
+    evals = load_evaluations(ws, run.id)
+    assert [e["model_name"] for e in evals][0].startswith("fine-tuned")
+    json.dumps(evals)
+    pred = load_predictions(ws, run.id)
+    assert len(pred) == 600 and set(pred["split"]) == {"train", "validation", "test"}
+    probs = pred[[c for c in pred.columns if c.startswith("p_")]].to_numpy()
+    np.testing.assert_allclose(probs.sum(1), 1, atol=1e-4)
+    assert (run.path / "bundle" / "model.safetensors").exists()
+
+
+def test_churn_target_numbers_only_and_scoring(ws):
+    p = FinetuneParams(target="churn", horizon_days=90, use_text=False, epochs=3, batch_size=64, head_lr=5e-3)
+    run = run_finetune(ws, "demo", p)
+    assert run.summary["classes"] == ["active", "churned"] or set(run.summary["classes"]) == {"active", "churned"}
+    from core.datasets import compute_dataset_features
+
+    feats = compute_dataset_features(ws, "demo").data
+    out = score(run.path / "bundle", feats)
+    assert len(out) == len(feats) and set(out["predicted"]) <= {"active", "churned"}
+    bad = feats.drop(columns=["monetary"])
+    with pytest.raises(ValueError, match="missing feature columns: .*monetary"):
+        score(run.path / "bundle", bad)
+
+
+def test_bad_target_choices_are_clear(ws):
+    with pytest.raises(ValueError, match="label column"):
+        run_finetune(ws, "demo", FinetuneParams(target="label_column", label_column=None))
+    with pytest.raises(ValueError, match="unknown target"):
+        run_finetune(ws, "demo", FinetuneParams(target="magic"))
