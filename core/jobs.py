@@ -107,6 +107,11 @@ def _pid_alive(pid: int | None) -> bool:
         return True
 
 
+def is_job(run_dir: Path) -> bool:
+    """Runs started by the app are jobs; runs from the CLI or tests have no job.json."""
+    return (Path(run_dir) / "job.json").exists()
+
+
 def read_status(run_dir: Path) -> JobStatus:
     path = Path(run_dir) / "status.json"
     if not path.exists():
@@ -171,6 +176,39 @@ def request_stop(run_dir: Path) -> None:
     (Path(run_dir) / "STOP").touch()
 
 
+def _wants_gpu(device: str) -> bool:
+    if device == "cpu":
+        return False
+    try:
+        import torch
+
+        return torch.cuda.is_available()
+    except ImportError:  # pragma: no cover
+        return False
+
+
+def _wait_for_gpu(ws: Workspace, reporter: JobReporter):
+    """One GPU job at a time: hold an exclusive lock on the workspace's GPU lock file.
+
+    The kernel releases the lock when the process ends, so a crashed job never blocks the queue.
+    """
+    import fcntl
+
+    path = ws.root / "locks" / "gpu.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fh = open(path, "a+")  # noqa: SIM115 - held for the job's lifetime
+    while True:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fh
+        except BlockingIOError:
+            if reporter.stop_requested():
+                fh.close()
+                raise JobCancelled("stopped while waiting for the GPU") from None
+            reporter._write("queued", "waiting for the GPU: another training job is using it", 0.0)
+            time.sleep(2)
+
+
 def run_job(run_dir: Path) -> int:
     """Worker entry point: execute the job in `run_dir`; return a process exit code."""
     run_dir = Path(run_dir)
@@ -192,11 +230,16 @@ def run_job(run_dir: Path) -> int:
 
             # The training loop checks for STOP itself, between steps, after a checkpoint.
             reporter.check_stop = False
+            params = spec["params"]
+            gpu_lock = _wait_for_gpu(ws, reporter) if _wants_gpu(params.get("device", "auto")) else None
             try:
                 run_finetune(ws, spec["dataset_id"], FinetuneParams(**spec["params"]),
                              progress=reporter, should_stop=reporter.stop_requested, run_id=run_id)
             except TrainingCancelled as exc:
                 raise JobCancelled(str(exc)) from None
+            finally:
+                if gpu_lock is not None:
+                    gpu_lock.close()
         else:
             raise ValueError(f"unknown job kind {spec['kind']!r}")
     except JobCancelled:

@@ -99,3 +99,40 @@ with st.expander("Training history"):
     if hist.exists():
         h = pd.read_json(hist)
         st.dataframe(h[h["kind"] == "eval"].drop(columns=["kind"], errors="ignore"), hide_index=True, width="stretch")
+
+st.subheader("Score customers with this model")
+st.caption(
+    "Apply the saved model bundle to a dataset with the same kind of data (for example a newer "
+    "upload of the same shop). Features are computed the same way; missing or non-numeric "
+    "columns are reported by name."
+)
+all_ds = ws.list_datasets()
+target_ds = st.selectbox("Dataset to score", [d.id for d in all_ds], key="sc_ds",
+                         format_func=lambda i: next(d.name for d in all_ds if d.id == i))
+if st.button("Score", key="sc_go"):
+    from core.datasets import FeatureConfig, compute_dataset_features, load_feature_config
+    from core.documents import DocumentSpec, build_documents
+    from core.finetune import score
+
+    with st.spinner("Scoring…"):
+        try:
+            saved = load_feature_config(ws, target_ds)
+            feats = compute_dataset_features(ws, target_ds, FeatureConfig(disabled=[], custom=saved.custom)).data
+            docs = None
+            if run.params.get("use_text", True):
+                docs = build_documents(feats, ws.load_table(target_ds, "reviews"), ws.load_table(target_ds, "customers"),
+                                       DocumentSpec(include_profile=False))["document"].tolist()
+            scored = score(run.path / "bundle", feats, docs)
+        except (ValueError, KeyError) as exc:
+            st.error(str(exc), icon=":material/error:")
+            scored = None
+    if scored is not None:
+        st.session_state["sc_result"] = (run.id, target_ds, scored)
+if st.session_state.get("sc_result") and st.session_state["sc_result"][:2] == (run.id, target_ds):
+    from core.export import to_safe_csv_bytes
+
+    scored = st.session_state["sc_result"][2]
+    st.dataframe(scored.head(500).round(3), hide_index=True, width="stretch")
+    st.caption("Predicted classes: " + ", ".join(f"{k} {v:,}" for k, v in scored["predicted"].value_counts().items()))
+    st.download_button(f"Download {len(scored):,} scores (CSV)", to_safe_csv_bytes(scored), file_name="scores.csv",
+                       mime="text/csv", key="sc_dl")

@@ -65,11 +65,13 @@ warnings = ds.meta.get("warnings", [])
 
 st.subheader("Next steps")
 runs = [r for r in ws.list_runs(ds.id, kind="segment") if r.status == "done"]
+models = [r for r in ws.list_runs(ds.id, kind="train") if r.status == "done"]
 steps = [
     ("Data loaded and validated", True, "data", "Review the validation report"),
     ("Customer features computed", features_ready, "features", "Compute features"),
     ("Customers segmented", bool(runs), "segments", "Run a segmentation"),
     ("Segments explored, named and exported", None, "profiles", "Read the segment profiles"),
+    ("A model fine-tuned to predict segments, churn or value", bool(models), "train", "Train a model"),
 ]
 next_done = False
 for label, done, target, action in steps:
@@ -89,7 +91,8 @@ for label, done, target, action in steps:
         c2.page_link(page(target), label=f"Next: {action}", icon=":material/arrow_forward:")
     else:
         c2.page_link(page(target), label="Open", icon=":material/arrow_forward:")
-st.caption("Fine-tuning a transformer on text + numbers and model evaluation are on the roadmap.")
+if models:
+    st.page_link(page("evaluate"), label="See how the model compares with the baselines", icon=":material/analytics:")
 
 if warnings:
     st.warning("\n\n".join(warnings), icon=":material/warning:")

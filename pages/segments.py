@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from core.jobs import read_status, submit
+from core.jobs import is_job, read_status, submit
 from core.pipeline import SegmentationParams, load_segments, load_vectors
 from core.segment import METHOD_LABELS, METHODS, k_selection
 from dashboard import state
@@ -93,7 +93,7 @@ job_id = st.session_state.get("seg_job")
 if job_id is None:
     # Survive reloads: pick up this dataset's job that is still running.
     for r in state.segment_runs(ds.id):
-        if r.status in ("queued", "running") and not read_status(r.path).finished:
+        if r.status in ("queued", "running") and is_job(r.path) and not read_status(r.path).finished:
             job_id = r.id
             break
 if job_id:

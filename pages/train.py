@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.finetune import FinetuneParams
-from core.jobs import read_status, resume, submit
+from core.jobs import is_job, read_status, resume, submit
 from dashboard import state
 from dashboard.components.format import fmt_int, fmt_pct
 from dashboard.components.jobs import job_progress
@@ -130,7 +130,7 @@ job_id = st.session_state.get("train_job")
 runs = ws.list_runs(ds.id, kind="train")
 if job_id is None:
     for r in runs:  # survive reloads: show a job that is still going
-        if r.status in ("queued", "running") and not read_status(r.path).finished:
+        if r.status in ("queued", "running") and is_job(r.path) and not read_status(r.path).finished:
             job_id = r.id
             break
 if job_id:
@@ -143,17 +143,16 @@ if not runs:
     st.stop()
 rows = []
 for r in runs:
-    s = read_status(r.path)
     rows.append({
         "run": r.id, "target": r.summary.get("target", r.params.get("target")),
-        "state": s.state, "test macro-F1": r.summary.get("test_macro_f1"),
+        "state": read_status(r.path).state if is_job(r.path) else r.status, "test macro-F1": r.summary.get("test_macro_f1"),
         "best baseline": max(r.summary.get("baselines", {}).values(), default=None),
         "customers": fmt_int(r.summary.get("n_customers")), "seconds": r.summary.get("seconds"),
         "device": r.summary.get("device"),
     })
 table = pd.DataFrame(rows)
 st.dataframe(table.round(3), hide_index=True, width="stretch")
-stuck = [r for r in runs if read_status(r.path).state in ("failed", "cancelled")]
+stuck = [r for r in runs if is_job(r.path) and read_status(r.path).state in ("failed", "cancelled")]
 if stuck:
     c1, c2 = st.columns([3, 1])
     pick = c1.selectbox("Resume a stopped or failed run (continues from its last checkpoint)",

@@ -217,3 +217,7 @@ def test_train_and_evaluate_pages(segmented_ws):
     side = [d.value for d in at.dataframe if "macro_f1" in d.value.columns]
     assert side and len(side[0]) == 3  # the model and two baselines
     assert len(at.get("plotly_chart")) >= 4  # confusion, ROC, PR, calibration
+    next(b for b in at.button if b.key == "sc_go").click().run()
+    assert not at.exception
+    scored = [d.value for d in at.dataframe if "predicted" in d.value.columns]
+    assert scored and set(scored[0]["predicted"]) <= {"active", "churned"}

@@ -138,3 +138,20 @@ def test_export_segment_list_counts(ws):
     assert set(out["segment_name"]) == {"=Top"}
     assert list(out.columns[:3]) == ["customer_id", "segment", "segment_name"]
     assert isinstance(out, pd.DataFrame)
+
+
+def test_gpu_lock_is_exclusive_and_released(tmp_path):
+    import fcntl
+
+    from core.jobs import JobReporter, _wait_for_gpu
+
+    ws = Workspace(tmp_path)
+    run_dir = tmp_path / "r"
+    run_dir.mkdir()
+    first = _wait_for_gpu(ws, JobReporter(run_dir))
+    other = open(ws.root / "locks" / "gpu.lock", "a+")  # noqa: SIM115
+    with pytest.raises(BlockingIOError):
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    first.close()
+    fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free again once the holder is gone
+    other.close()
