@@ -16,12 +16,11 @@ from pathlib import Path
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
-from benchmarks.report import markdown_table
-from core.datasets import compute_dataset_features, create_demo_dataset
+from benchmarks.report import bench_dataset, markdown_table
+from core.datasets import compute_dataset_features
 from core.documents import DocumentSpec, build_documents
 from core.encoders import EmbeddingCache, EncoderSpec, TextEncoder
 from core.segment import fuse_vectors, make_segmenter
-from core.workspace import Workspace
 
 OUT = Path(__file__).with_name("segment_quality.md")
 
@@ -33,10 +32,7 @@ def main() -> None:
     ap.add_argument("--workspace", default=str(Path.home() / ".segstudio-bench"))
     args = ap.parse_args()
 
-    ws = Workspace(args.workspace)
-    ds_id = f"demo-{args.customers}-{args.seed}"
-    if not ws.has_dataset(ds_id):
-        create_demo_dataset(ws, args.customers, args.seed, dataset_id=ds_id)
+    ws, ds_id = bench_dataset(args.workspace, args.customers, args.seed)
     truth = ws.load_table(ds_id, "customers").set_index("customer_id")["persona"]
     feats = compute_dataset_features(ws, ds_id).data
     y = truth.reindex(feats["customer_id"]).to_numpy()

@@ -35,6 +35,19 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=2)
 
 
+def _progress_printer():
+    """A (message, fraction) callback drawing one updating progress line on stderr."""
+    last = [-1]
+
+    def progress(message: str, fraction: float) -> None:
+        pct = int(fraction * 100)
+        if pct != last[0]:
+            last[0] = pct
+            typer.echo(f"\r[{pct:3d}%] {message:<78}", nl=False, err=True)
+
+    return progress
+
+
 @app.command()
 def demo(
     customers: Annotated[int, typer.Option("--customers", "-n", min=10, help="Number of customers")] = 20_000,
@@ -237,14 +250,7 @@ def segment(
         method=method, k=k, seed=seed, use_text=text, text_weight=text_weight, encoder=encoder,
         projection=not no_map,
     )
-    last = [-1]
-
-    def progress(message: str, fraction: float) -> None:
-        pct = int(fraction * 100)
-        if pct != last[0]:
-            last[0] = pct
-            typer.echo(f"\r[{pct:3d}%] {message:<70}", nl=False, err=True)
-
+    progress = _progress_printer()
     try:
         run = run_segmentation(ws, dataset, params, progress=progress)
     except (ValueError, KeyError, EncoderError) as exc:
@@ -323,14 +329,7 @@ def train_cmd(
         cutoff=cutoff, use_text=text, encoder=encoder, epochs=epochs, batch_size=batch_size, lr=lr,
         max_length=max_length, max_customers=max_customers, device=device, seed=seed,
     )
-    last = [-1]
-
-    def progress(message: str, fraction: float) -> None:
-        pct = int(fraction * 100)
-        if pct != last[0]:
-            last[0] = pct
-            typer.echo(f"\r[{pct:3d}%] {message:<78}", nl=False, err=True)
-
+    progress = _progress_printer()
     try:
         run = run_finetune(ws, dataset, p, progress=progress)
     except (ValueError, KeyError, EncoderError) as exc:

@@ -10,17 +10,12 @@ from core.export import segment_list, to_safe_csv_bytes
 from core.pipeline import load_segments, save_selection, segment_names
 from dashboard import state
 from dashboard.components.charts import customer_map
+from dashboard.components.empty import require_segment_run
 from dashboard.components.format import fmt_int, fmt_money, fmt_pct
-from dashboard.navigation import page
 
 st.title("Explore")
 ws = state.workspace()
-ds = state.active_dataset()
-run = state.active_run(ds.id) if ds else None
-if run is None:
-    st.info("Run a segmentation first; its map appears here.", icon=":material/info:")
-    st.page_link(page("segments"), label="Go to Segments", icon=":material/hub:")
-    st.stop()
+ds, run = require_segment_run("its map appears here.")
 
 seg = load_segments(ws, run.id)
 if "x" not in seg:

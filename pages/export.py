@@ -7,17 +7,12 @@ import streamlit as st
 from core.export import KEY_FEATURES, segment_list, to_parquet_bytes, to_safe_csv_bytes
 from core.pipeline import load_segments, load_selections, segment_names
 from dashboard import state
+from dashboard.components.empty import require_segment_run
 from dashboard.components.format import fmt_int
-from dashboard.navigation import page
 
 st.title("Export")
 ws = state.workspace()
-ds = state.active_dataset()
-run = state.active_run(ds.id) if ds else None
-if run is None:
-    st.info("Run a segmentation first; its segment lists can be exported here.", icon=":material/info:")
-    st.page_link(page("segments"), label="Go to Segments", icon=":material/hub:")
-    st.stop()
+ds, run = require_segment_run("its segment lists can be exported here.")
 
 seg = load_segments(ws, run.id)
 names = segment_names(ws, run.id)

@@ -11,16 +11,12 @@ import streamlit as st
 from core.datasets import FeatureConfig, compute_dataset_features, feature_engine
 from core.features import SOURCES, FeatureSQLError, validate_custom_feature
 from dashboard import state
+from dashboard.components.empty import require_dataset
 from dashboard.components.format import fmt_int, fmt_value
-from dashboard.navigation import page
 
 st.title("Features")
 ws = state.workspace()
-ds = state.active_dataset()
-if ds is None:
-    st.info("Load a dataset first.", icon=":material/info:")
-    st.page_link(page("data"), label="Go to Data", icon=":material/upload_file:")
-    st.stop()
+ds = require_dataset()
 
 config = state.feature_config(ds.id)
 st.caption(

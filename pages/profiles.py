@@ -10,17 +10,12 @@ from core.pipeline import load_segments, save_segment_names, segment_names
 from core.profiles import build_profiles, compare_segments
 from dashboard import state
 from dashboard.components.charts import segment_colours
+from dashboard.components.empty import require_segment_run
 from dashboard.components.format import fmt_int, fmt_money, fmt_pct
-from dashboard.navigation import page
 
 st.title("Profiles")
 ws = state.workspace()
-ds = state.active_dataset()
-run = state.active_run(ds.id) if ds else None
-if run is None:
-    st.info("Run a segmentation first; each segment gets a profile card here.", icon=":material/info:")
-    st.page_link(page("segments"), label="Go to Segments", icon=":material/hub:")
-    st.stop()
+ds, run = require_segment_run("each segment gets a profile card here.")
 
 
 @st.cache_data(show_spinner="Profiling segments…", max_entries=8)

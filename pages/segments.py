@@ -11,17 +11,14 @@ from core.jobs import is_job, read_status, submit
 from core.pipeline import SegmentationParams, load_segments, load_vectors
 from core.segment import METHOD_LABELS, METHODS, k_selection
 from dashboard import state
+from dashboard.components.empty import require_dataset
 from dashboard.components.format import fmt_int, fmt_pct
 from dashboard.components.jobs import job_progress
 from dashboard.navigation import page
 
 st.title("Segments")
 ws = state.workspace()
-ds = state.active_dataset()
-if ds is None:
-    st.info("Load a dataset first.", icon=":material/info:")
-    st.page_link(page("data"), label="Go to Data", icon=":material/upload_file:")
-    st.stop()
+ds = require_dataset()
 
 has_reviews = "reviews" in ds.tables
 st.caption(

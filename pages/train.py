@@ -11,17 +11,14 @@ import streamlit as st
 from core.finetune import FinetuneParams
 from core.jobs import is_job, read_status, resume, submit
 from dashboard import state
+from dashboard.components.empty import require_dataset
 from dashboard.components.format import fmt_int, fmt_pct
 from dashboard.components.jobs import job_progress
 from dashboard.navigation import page
 
 st.title("Train")
 ws = state.workspace()
-ds = state.active_dataset()
-if ds is None:
-    st.info("Load a dataset first.", icon=":material/info:")
-    st.page_link(page("data"), label="Go to Data", icon=":material/upload_file:")
-    st.stop()
+ds = require_dataset()
 
 try:
     import torch

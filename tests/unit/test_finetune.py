@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from core.datasets import create_demo_dataset
-from core.encoders import tiny_bert
 from core.finetune import FinetuneParams, load_evaluations, load_predictions, run_finetune, score
 from core.workspace import Workspace
 
@@ -21,12 +20,11 @@ def ws(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def tiny():
-    from core.demo import _NEUTRAL, _PHRASES
+def tiny(demo_tiny_bert):
+    import copy
 
-    words = {w.strip(".,!?'").lower() for bank in [*_PHRASES.values(), _NEUTRAL] for s in bank for w in s.split()}
-    enc, tok, _ = tiny_bert(seed=0, vocab_words=sorted(words))
-    return enc, tok
+    enc, tok, _ = demo_tiny_bert
+    return copy.deepcopy(enc), tok  # training changes the weights; keep the shared one pristine
 
 
 def test_persona_finetune_writes_bundle_evaluation_and_predictions(ws, tiny):

@@ -12,7 +12,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from core.datasets import create_demo_dataset
-from core.encoders import EncoderSpec, TextEncoder, tiny_bert
+from core.encoders import EncoderSpec, TextEncoder
 from core.jobs import read_events, read_status, request_stop, submit
 from core.pipeline import (
     SegmentationParams,
@@ -33,11 +33,8 @@ def ws(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def tiny_encoder():
-    from core.demo import _NEUTRAL, _PHRASES
-
-    words = {w.strip(".,!?'").lower() for bank in [*_PHRASES.values(), _NEUTRAL] for s in bank for w in s.split()}
-    model, tok, key = tiny_bert(seed=0, vocab_words=sorted(words))
+def tiny_encoder(demo_tiny_bert):
+    model, tok, key = demo_tiny_bert
     return TextEncoder.from_model(model, tok, key=key, spec=EncoderSpec(batch_size=32))
 
 

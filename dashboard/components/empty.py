@@ -1,0 +1,29 @@
+"""Empty states shared by pages: stop the page with a pointer to what to do first."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import state
+from dashboard.navigation import page
+
+
+def require_dataset():
+    """The active dataset, or an empty state pointing to the Data page (and the page stops)."""
+    ds = state.active_dataset()
+    if ds is None:
+        st.info("Load a dataset first.", icon=":material/info:")
+        st.page_link(page("data"), label="Go to Data", icon=":material/upload_file:")
+        st.stop()
+    return ds
+
+
+def require_segment_run(what: str):
+    """(dataset, the active finished segmentation run), or an empty state and the page stops."""
+    ds = state.active_dataset()
+    run = state.active_run(ds.id) if ds else None
+    if run is None:
+        st.info(f"Run a segmentation first; {what}", icon=":material/info:")
+        st.page_link(page("segments"), label="Go to Segments", icon=":material/hub:")
+        st.stop()
+    return ds, run
