@@ -152,3 +152,22 @@ def test_gpu_lock_is_exclusive_and_released(tmp_path):
     first.close()
     fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free again once the holder is gone
     other.close()
+
+
+def test_training_job_in_background_then_resume_after_kill(ws):
+    from core.finetune import FinetuneParams
+    from core.jobs import resume
+
+    params = FinetuneParams(target="label_column", label_column="persona", use_text=False,
+                            epochs=2, batch_size=32, head_lr=5e-3).to_dict()
+    run = submit(ws, "train", "demo", params)
+    pid = read_status(run.path).pid
+    os.killpg(pid, signal.SIGKILL)  # crash it (it may not even have started)
+    os.waitpid(pid, 0)
+    assert read_status(run.path).state == "failed"
+    resume(ws, run.id)
+    st = _wait(run, timeout=300)
+    assert st.state == "done", st.error
+    done = ws.get_run(run.id)
+    assert done.status == "done" and done.summary["n_customers"] == 800
+    assert (run.path / "bundle" / "model.safetensors").exists()
