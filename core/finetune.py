@@ -117,7 +117,7 @@ def _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override) -> Run
         load_encoder,
     )
     from core.targets import leakage_check
-    from core.train import TrainCallbacks, TrainConfig, TrainData, predict_proba, train
+    from core.train import TrainCallbacks, TrainConfig, TrainData, embed, predict_proba, train
 
     t0 = time.perf_counter()
 
@@ -207,8 +207,11 @@ def _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override) -> Run
         evals += run_baselines(data[numeric_cols], data["label"].to_numpy(), tr_idx, te_idx, classes)
     atomic_write_json(run.path / "evaluation.json", [e.to_dict() for e in evals])
 
-    all_proba = predict_proba(model, subset(np.arange(len(data))), tokenizer, max_length=p.max_length,
-                              device=result.device)
+    everyone = subset(np.arange(len(data)))
+    all_proba = predict_proba(model, everyone, tokenizer, max_length=p.max_length, device=result.device)
+    # The fine-tuned representation, for maps and segmentation ("vectors from a model").
+    np.save(run.path / "embeddings.npy", embed(model, everyone, tokenizer, max_length=p.max_length,
+                                               device=result.device), allow_pickle=False)
     pred = pd.DataFrame({"customer_id": data["customer_id"], "split": "train", "true": data["label"],
                          "predicted": [classes[i] for i in all_proba.argmax(1)]})
     pred.loc[te_idx, "split"] = "test"

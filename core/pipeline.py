@@ -45,6 +45,7 @@ class SegmentationParams:
     include_profile_text: bool = False
     max_reviews: int = 5
     projection: bool = True
+    vectors_from: str | None = None  # a training run id: cluster its fine-tuned embeddings instead
     method_params: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -111,7 +112,10 @@ def run_segmentation(
             X = None
         else:
             embeddings, text_mask = None, None
-            if params.use_text and params.text_weight > 0:
+            if params.vectors_from:
+                X, out = _model_vectors(ws, params.vectors_from, out)
+                notes.append(f"vectors: the fine-tuned model of run {params.vectors_from}")
+            elif params.use_text and params.text_weight > 0:
                 say("Writing customer documents", 0.05)
                 docs = build_documents(
                     features,
@@ -125,14 +129,15 @@ def run_segmentation(
                 else:
                     embeddings = embed_documents(ws, docs["document"].tolist(), params, progress, encoder)
                     text_mask = docs["has_reviews"].to_numpy() if not params.include_profile_text else None
-            say("Fusing numeric features and text", 0.72)
-            fused = fuse_vectors(
-                features, embeddings,
-                text_weight=params.text_weight if embeddings is not None else 0.0,
-                text_dims=params.text_dims, seed=params.seed, text_mask=text_mask,
-            )
-            notes += fused.notes
-            X = fused.X
+            if not params.vectors_from:
+                say("Fusing numeric features and text", 0.72)
+                fused = fuse_vectors(
+                    features, embeddings,
+                    text_weight=params.text_weight if embeddings is not None else 0.0,
+                    text_dims=params.text_dims, seed=params.seed, text_mask=text_mask,
+                )
+                notes += fused.notes
+                X = fused.X
             say(f"Clustering ({params.method}, k={params.k})", 0.78)
             seg = make_segmenter(params.method, k=params.k, seed=params.seed, **params.method_params)
             labels = seg.fit_predict(X)
@@ -161,6 +166,22 @@ def run_segmentation(
         if run_id is None:  # a job runner records its own failure state
             ws.update_run(run.id, status="failed", summary={"error": str(exc)})
         raise
+
+
+def _model_vectors(ws: Workspace, train_run_id: str, features: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """A training run's fine-tuned embeddings, aligned to the customers it saw."""
+    run = ws.get_run(train_run_id)
+    path = run.path / "embeddings.npy"
+    if run.kind != "train" or not path.exists():
+        raise ValueError(f"run {train_run_id} is not a finished training run with saved embeddings")
+    E = np.load(path, allow_pickle=False)
+    pred = pd.read_parquet(run.path / "predictions.parquet", columns=["customer_id", "true", "predicted"])
+    keep = features.set_index("customer_id").reindex(pred["customer_id"].to_numpy()).reset_index()
+    # Colour the map by what the model was taught and what it says.
+    keep["model_target"] = pred["true"].astype(str).to_numpy()
+    keep["model_predicted"] = pred["predicted"].astype(str).to_numpy()
+    X = (E - E.mean(0)) / (E.std(0) + 1e-6)
+    return X.astype(np.float32), keep
 
 
 def load_segments(ws: Workspace, run_id: str) -> pd.DataFrame:

@@ -145,6 +145,23 @@ def predict_proba(model: FusionClassifier, data: TrainData, tokenizer, max_lengt
     return out
 
 
+def embed(model: FusionClassifier, data: TrainData, tokenizer, max_length: int = 256,
+          batch_size: int = 64, device: str = "cpu") -> np.ndarray:
+    """The model's fused representation (pooled text ⊕ numeric tower) before the head."""
+    batcher = _Batcher(data, tokenizer if model.encoder is not None else None, max_length)
+    model.eval()
+    out = None
+    use_bf16 = device == "cuda"
+    with torch.inference_mode():
+        for rows in batcher.order(batch_size, 0, 0, bucket=True, shuffle=False):
+            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_bf16):
+                v = model.embed(**batcher.make(rows, device)).float().cpu().numpy()
+            if out is None:
+                out = np.zeros((len(data), v.shape[1]), np.float32)
+            out[rows] = v
+    return out if out is not None else np.zeros((0, 0), np.float32)
+
+
 def _evaluate(model, batcher: _Batcher, data: TrainData, loss_fn, device: str) -> dict:
     model.eval()
     losses, preds = [], np.zeros(len(data), np.int64)

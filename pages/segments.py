@@ -57,6 +57,15 @@ with st.form("segment_form"):
         device = a2.selectbox("Device", ["auto", "cpu", "cuda"], key="seg_device",
                               help="auto uses a GPU when one is present")
         seed = a3.number_input("Seed", 0, 10_000, 0, key="seg_seed", help="Same seed, same segments")
+        train_runs = [r for r in ws.list_runs(ds.id, kind="train") if r.status == "done"
+                      and (r.path / "embeddings.npy").exists()]
+        vectors_from = st.selectbox(
+            "Vectors", [None] + [r.id for r in train_runs], key="seg_vectors",
+            format_func=lambda r: "Features ⊕ review-text embedding (default)" if r is None
+            else f"Fine-tuned model {r} ({next(t for t in train_runs if t.id == r).summary.get('target', '')})",
+            help="Cluster and map the representation a fine-tuned model learned instead of the default "
+            "embedding; the map can then be coloured by the model's target and prediction.",
+        )
         b1, b2 = st.columns(2)
         max_reviews = b1.slider("Reviews per customer", 1, 10, 5, key="seg_max_reviews",
                                 help="Most recent first")
@@ -67,7 +76,7 @@ if submitted:
     params = SegmentationParams(
         method=method, k=int(k), seed=int(seed), use_text=bool(use_text and has_reviews),
         text_weight=float(text_weight), text_dims=int(text_dims), encoder=encoder.strip() or "default",
-        device=device, max_reviews=int(max_reviews),
+        device=device, max_reviews=int(max_reviews), vectors_from=vectors_from,
     )
     run = submit(ws, "segment", ds.id, params.to_dict())
     st.session_state["seg_job"] = run.id

@@ -67,3 +67,16 @@ def test_bad_target_choices_are_clear(ws):
         run_finetune(ws, "demo", FinetuneParams(target="label_column", label_column=None))
     with pytest.raises(ValueError, match="unknown target"):
         run_finetune(ws, "demo", FinetuneParams(target="magic"))
+
+
+def test_fine_tuned_embeddings_feed_a_segmentation_map(ws):
+    from core.pipeline import SegmentationParams, load_segments, run_segmentation
+
+    train_run = [r for r in ws.list_runs("demo", kind="train") if r.status == "done"][0]
+    E = np.load(train_run.path / "embeddings.npy", allow_pickle=False)
+    n = train_run.summary["n_customers"]
+    assert E.shape[0] == n and E.shape[1] > 8
+    seg_run = run_segmentation(ws, "demo", SegmentationParams(method="kmeans", k=4, vectors_from=train_run.id))
+    seg = load_segments(ws, seg_run.id)
+    assert len(seg) == n and {"x", "y", "model_target", "model_predicted"} <= set(seg.columns)
+    assert seg["model_target"].nunique() >= 2
