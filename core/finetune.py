@@ -9,6 +9,7 @@ fusion model → evaluate on the holdout next to baselines trained on the same s
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from collections.abc import Callable
@@ -50,6 +51,7 @@ class FinetuneParams:
     test_size: float = 0.2
     max_customers: int | None = None  # subsample for speed (stratified)
     baselines: bool = True
+    cv_folds: int = 0  # > 1: also k-fold cross-validate the fine-tuned model and the baselines
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -169,6 +171,7 @@ def _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override) -> Run
     mcfg = ModelConfig(classes=classes, numeric_columns=pre.columns if pre else [], encoder=p.encoder,
                        use_text=texts is not None, pooling=p.pooling, max_length=p.max_length)
     model = FusionClassifier(mcfg, encoder)
+    initial = copy.deepcopy(model) if p.cv_folds and p.cv_folds > 1 else None
 
     def subset(idx):
         return TrainData([texts[i] for i in idx] if texts is not None else None,
@@ -207,6 +210,10 @@ def _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override) -> Run
         evals += run_baselines(data[numeric_cols], data["label"].to_numpy(), tr_idx, te_idx, classes)
     atomic_write_json(run.path / "evaluation.json", [e.to_dict() for e in evals])
 
+    if initial is not None:
+        cv = _cross_validate(initial, tokenizer, data, texts, numeric_cols, classes, p, tcfg, say, should_stop)
+        atomic_write_parquet(run.path / "cv.parquet", cv)
+
     everyone = subset(np.arange(len(data)))
     all_proba = predict_proba(model, everyone, tokenizer, max_length=p.max_length, device=result.device)
     # The fine-tuned representation, for maps and segmentation ("vectors from a model").
@@ -237,6 +244,49 @@ def _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override) -> Run
     atomic_write_json(run.path / "summary.json", summary)
     say("Done", 1.0)
     return ws.update_run(run.id, status="done", summary=summary)
+
+
+def _cross_validate(initial, tokenizer, data, texts, numeric_cols, classes, p, tcfg, say, should_stop) -> pd.DataFrame:
+    """k-fold macro-F1 / accuracy of a freshly fine-tuned model per fold, and of the baselines on the same folds."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    from core.evaluate import cross_validate_baselines, kfold_indices
+    from core.model import NumericPreprocessor
+    from core.train import TrainCallbacks, TrainData, predict_proba, train
+
+    y_text = data["label"].astype(str).to_numpy()
+    y = data["label"].map({c: i for i, c in enumerate(classes)}).to_numpy(np.int64)
+    rows = []
+    folds = kfold_indices(y_text, k=p.cv_folds, seed=p.seed)
+    for fold, (tr, te) in enumerate(folds):
+        say(f"Cross-validation: fold {fold + 1} of {len(folds)}", 0.93 + 0.04 * fold / len(folds))
+        pre = NumericPreprocessor().fit(data.iloc[tr], numeric_cols) if initial.numeric is not None else None
+        X = pre.transform(data) if pre else None
+
+        def subset(idx, X=X):
+            return TrainData([texts[i] for i in idx] if texts is not None else None,
+                             X[idx] if X is not None else None, y[idx])
+
+        rng = np.random.default_rng(p.seed + fold)
+        perm = rng.permutation(tr)
+        n_val = max(1, int(0.1 * len(perm)))
+        model = copy.deepcopy(initial)
+        res = train(model, tokenizer, subset(perm[n_val:]), subset(perm[:n_val]), tcfg,
+                    TrainCallbacks(should_stop=should_stop))
+        pred = predict_proba(model, subset(te), tokenizer, max_length=p.max_length, device=res.device).argmax(1)
+        rows.append({"model": "fine-tuned", "fold": fold,
+                     "accuracy": float(accuracy_score(y[te], pred)),
+                     "macro_f1": float(f1_score(y[te], pred, average="macro", zero_division=0))})
+    out = pd.DataFrame(rows)
+    if p.baselines and numeric_cols:
+        base = cross_validate_baselines(data[numeric_cols], y_text, classes, k=p.cv_folds, seed=p.seed)
+        out = pd.concat([out, base[["model", "fold", "accuracy", "macro_f1"]]], ignore_index=True)
+    return out
+
+
+def load_cv(ws: Workspace, run_id: str) -> pd.DataFrame | None:
+    path = ws.get_run(run_id).path / "cv.parquet"
+    return pd.read_parquet(path) if path.exists() else None
 
 
 def _before(df: pd.DataFrame | None, col: str, cutoff: str | None) -> pd.DataFrame | None:

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.evaluate import Evaluation, compare_table
-from core.finetune import load_evaluations
+from core.finetune import load_cv, load_evaluations
 from dashboard import state
 from dashboard.components.charts import PALETTE
 from dashboard.navigation import page
@@ -43,6 +43,15 @@ for w in s.get("warnings", []):
 st.subheader("Side by side")
 cmp = compare_table(evals)
 st.dataframe(cmp.round(3), hide_index=True, width="stretch")
+cv = load_cv(ws, run_id)
+if cv is not None:
+    folds = cv["fold"].nunique()
+    summary = cv.groupby("model").agg(macro_f1_mean=("macro_f1", "mean"), macro_f1_std=("macro_f1", "std"),
+                                      accuracy_mean=("accuracy", "mean")).sort_values("macro_f1_mean", ascending=False)
+    st.markdown(f"**{folds}-fold cross-validation** (every customer is tested once)")
+    st.dataframe(summary.round(3).reset_index(), hide_index=True, width="stretch")
+else:
+    st.caption("Start training with cross-validation folds (Train → Advanced) to see k-fold results here.")
 
 names = [e.model_name for e in evals]
 model_name = st.radio("Model", names, horizontal=True, key="ev_model")

@@ -66,7 +66,9 @@ with st.form("train_form"):
                                 help="'default' = offline all-MiniLM-L6-v2; or a local model directory / cached HF id")
         lr = a2.select_slider("Learning rate (encoder)", [1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4], value=5e-5, key="tr_lr")
         device = a3.selectbox("Device", ["auto", "cuda", "cpu"], key="tr_device", help="auto uses a GPU when present")
-        b1, b2 = st.columns(2)
+        b1, b2, b3 = st.columns(3)
+        cv_folds = b3.selectbox("Cross-validation folds", [0, 3, 5], key="tr_cv",
+                                help="0 = holdout only. k folds train k more models (k× the time).")
         max_len = b1.select_slider("Tokens per document", [32, 64, 128, 256], value=128, key="tr_maxlen")
         max_customers = b2.number_input("Customers to train on (0 = all)", 0, 10_000_000,
                                         0 if gpu else min(4000, ds.n_customers or 4000), step=1000, key="tr_max",
@@ -79,7 +81,7 @@ if go_btn:
         segment_run=seg_run if target == "cluster" else None, horizon_days=int(horizon),
         use_text=bool(use_text), encoder=encoder.strip() or "default", epochs=int(epochs),
         batch_size=int(batch), lr=float(lr), max_length=int(max_len), device=device,
-        max_customers=int(max_customers) or None,
+        max_customers=int(max_customers) or None, cv_folds=int(cv_folds),
     )
     run = submit(ws, "train", ds.id, params.to_dict())
     st.session_state["train_job"] = run.id

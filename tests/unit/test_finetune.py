@@ -80,3 +80,15 @@ def test_fine_tuned_embeddings_feed_a_segmentation_map(ws):
     seg = load_segments(ws, seg_run.id)
     assert len(seg) == n and {"x", "y", "model_target", "model_predicted"} <= set(seg.columns)
     assert seg["model_target"].nunique() >= 2
+
+
+def test_cross_validation_of_model_and_baselines(ws):
+    from core.finetune import load_cv
+
+    p = FinetuneParams(target="label_column", label_column="persona", use_text=False, epochs=2,
+                       batch_size=64, head_lr=5e-3, cv_folds=3)
+    run = run_finetune(ws, "demo", p)
+    cv = load_cv(ws, run.id)
+    assert set(cv["model"]) == {"fine-tuned", "logistic_regression", "gradient_boosting"}
+    assert (cv.groupby("model")["fold"].nunique() == 3).all()
+    assert cv["macro_f1"].between(0, 1).all()
