@@ -143,7 +143,10 @@ def _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override) -> Run
         data = data.reset_index(drop=True)
     classes = list(target.classes)
     y = data["label"].map({c: i for i, c in enumerate(classes)}).to_numpy(np.int64)
-    numeric_cols = [c for c in (p.features or [f.name for f in ft.features]) if c in data.columns]
+    wanted = p.features if p.features is not None else [f.name for f in ft.features]
+    numeric_cols = [c for c in wanted if c in data.columns] if p.use_numeric else []
+    if not numeric_cols and not p.use_text:
+        raise ValueError("choose review text, numeric features, or both")
     warnings = list(target.warnings) + leakage_check(target, numeric_cols if p.use_numeric else [])
 
     say("Writing customer documents", 0.05)

@@ -45,6 +45,10 @@ kinds = {
 available = [k for k in kinds if (k != "label_column" or label_cols) and (k != "cluster" or seg_runs)
              and (k not in ("churn", "value_tier") or "orders" in ds.tables)]
 
+from core.datasets import compute_dataset_features  # noqa: E402
+
+feature_names = [f.name for f in compute_dataset_features(ws, ds.id).features]
+
 with st.form("train_form"):
     target = st.selectbox("Target", available, format_func=kinds.get, key="tr_target",
                           help="Time-split targets (churn, value tier) compute features only from data before the cutoff, so nothing leaks from the future.")
@@ -55,6 +59,11 @@ with st.form("train_form"):
     horizon = c2.number_input("Horizon (days)", 14, 365, 90, key="tr_horizon", help="For churn and value tier")
     seg_run = st.selectbox("Segmentation run", [r.id for r in seg_runs] or ["—"], key="tr_segrun",
                            help="For the segments target")
+    chosen_features = st.multiselect(
+        "Numeric features", feature_names, default=feature_names, key="tr_features",
+        help="What the numeric tower (and the baselines) see. Empty = text only. "
+        "Switch features on or off for good on the Features page.",
+    )
     c3, c4, c5 = st.columns(3)
     use_text = c3.toggle("Use review text (transformer)", value="reviews" in ds.tables, key="tr_text",
                          disabled="reviews" not in ds.tables)
@@ -82,6 +91,7 @@ if go_btn:
         use_text=bool(use_text), encoder=encoder.strip() or "default", epochs=int(epochs),
         batch_size=int(batch), lr=float(lr), max_length=int(max_len), device=device,
         max_customers=int(max_customers) or None, cv_folds=int(cv_folds),
+        features=list(chosen_features), use_numeric=bool(chosen_features),
     )
     run = submit(ws, "train", ds.id, params.to_dict())
     st.session_state["train_job"] = run.id

@@ -221,3 +221,29 @@ def test_train_and_evaluate_pages(segmented_ws):
     assert not at.exception
     scored = [d.value for d in at.dataframe if "predicted" in d.value.columns]
     assert scored and set(scored[0]["predicted"]) <= {"active", "churned"}
+
+
+def test_train_page_launches_a_background_job(demo_ws):
+    import time
+
+    from core.jobs import read_status
+
+    at = _app().run()
+    at.switch_page("../pages/train.py").run()
+    assert not at.exception
+    at.selectbox(key="tr_target").set_value("churn")
+    at.toggle(key="tr_text").set_value(False)
+    at.slider(key="tr_epochs").set_value(1)
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert not at.exception
+    (run,) = demo_ws.list_runs("demo", kind="train")
+    assert (run.path / "job.json").exists()
+    for _ in range(240):
+        if read_status(run.path).finished:
+            break
+        time.sleep(0.5)
+    assert read_status(run.path).state == "done", read_status(run.path).error
+    at.run()
+    assert not at.exception
+    table = [d.value for d in at.dataframe if "test macro-F1" in d.value.columns]
+    assert table and table[0]["state"].iloc[0] == "done"
