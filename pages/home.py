@@ -53,10 +53,12 @@ cols[0].metric("Customers", fmt_int(summary.n_customers))
 cols[1].metric("Orders", fmt_int(summary.n_orders))
 cols[2].metric("Net revenue", fmt_money(summary.revenue))
 cols[3].metric("Reviews", fmt_int(summary.n_reviews))
-cols[4].metric(
-    "Order dates",
-    f"{summary.first_order:%b %y} – {summary.last_order:%b %y}" if summary.first_order else "—",
-)
+if summary.first_order is not None:
+    months = (summary.last_order.year - summary.first_order.year) * 12 + summary.last_order.month - summary.first_order.month + 1
+    cols[4].metric("Months of orders", fmt_int(months),
+                   help=f"{summary.first_order:%d %b %Y} – {summary.last_order:%d %b %Y}")
+else:
+    cols[4].metric("Months of orders", "—")
 
 # What has been done, what comes next.
 config = state.feature_config(ds.id)
@@ -75,15 +77,16 @@ steps = [
 ]
 next_done = False
 for label, done, target, action in steps:
-    c1, c2 = st.columns([3, 2])
     if done is None:  # an open-ended step: available once segments exist
         if runs:
+            c1, _ = st.columns([3, 2])
             c1.markdown(f":material/arrow_right: {label}")
             links = st.columns(3)
             links[0].page_link(page("explore"), label="Explore the map", icon=":material/scatter_plot:")
             links[1].page_link(page("profiles"), label="Segment profiles", icon=":material/groups:")
             links[2].page_link(page("export"), label="Export lists", icon=":material/download:")
         continue
+    c1, c2 = st.columns([3, 2])
     icon = ":material/check_circle:" if done else ":material/radio_button_unchecked:"
     c1.markdown(f"{icon} {label}")
     if not done and not next_done:
