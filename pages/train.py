@@ -93,9 +93,24 @@ if go_btn:
         max_customers=int(max_customers) or None, cv_folds=int(cv_folds),
         features=list(chosen_features), use_numeric=bool(chosen_features),
     )
-    run = submit(ws, "train", ds.id, params.to_dict())
-    st.session_state["train_job"] = run.id
-    st.toast("Training started in the background")
+    # Check the target first (fast): a bad choice is refused here, leakage is flagged before
+    # any time is spent training.
+    from core.finetune import build_target
+    from core.targets import leakage_check
+
+    try:
+        tgt = build_target(ws, ds.id, params)
+    except (ValueError, KeyError) as exc:
+        st.error(str(exc), icon=":material/error:")
+    else:
+        counts = tgt.labels["label"].value_counts()
+        st.info(f"Target **{tgt.name}**: {fmt_int(len(tgt.labels))} customers — "
+                + ", ".join(f"{c} {fmt_int(counts.get(c, 0))}" for c in tgt.classes), icon=":material/target:")
+        for w in tgt.warnings + leakage_check(tgt, params.features or []):
+            st.warning(w, icon=":material/warning:")
+        run = submit(ws, "train", ds.id, params.to_dict())
+        st.session_state["train_job"] = run.id
+        st.toast("Training started in the background")
 
 
 def _curves(run_dir) -> None:

@@ -238,7 +238,7 @@ def test_train_page_launches_a_background_job(demo_ws):
     assert not at.exception
     (run,) = demo_ws.list_runs("demo", kind="train")
     assert (run.path / "job.json").exists()
-    for _ in range(240):
+    for _ in range(600):  # generous: the job shares two cores with the test run
         if read_status(run.path).finished:
             break
         time.sleep(0.5)
