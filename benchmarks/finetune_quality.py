@@ -21,7 +21,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--customers", type=int, default=20_000)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--sample", type=int, default=4000, help="customers to train/test on (stratified)")
+    ap.add_argument(
+        "--sample", type=int, default=4000, help="customers to train/test on (stratified)"
+    )
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--device", default="auto")
@@ -29,9 +31,17 @@ def main() -> None:
     args = ap.parse_args()
 
     ws, ds_id = bench_dataset(args.workspace, args.customers, args.seed)
-    p = FinetuneParams(target="label_column", label_column="persona", epochs=args.epochs,
-                       batch_size=args.batch_size, lr=1e-4, max_length=128, max_customers=args.sample,
-                       device=args.device, seed=args.seed)
+    p = FinetuneParams(
+        target="label_column",
+        label_column="persona",
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=1e-4,
+        max_length=128,
+        max_customers=args.sample,
+        device=args.device,
+        seed=args.seed,
+    )
     run = run_finetune(ws, ds_id, p, progress=lambda m, f: print(f"[{f:4.0%}] {m}", flush=True))
     s = run.summary
     gap = s["test_macro_f1"] - max(s["baselines"].values())

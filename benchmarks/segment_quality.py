@@ -37,7 +37,9 @@ def main() -> None:
     feats = compute_dataset_features(ws, ds_id).data
     y = truth.reindex(feats["customer_id"]).to_numpy()
 
-    docs = build_documents(feats, ws.load_table(ds_id, "reviews"), None, DocumentSpec(include_profile=False))
+    docs = build_documents(
+        feats, ws.load_table(ds_id, "reviews"), None, DocumentSpec(include_profile=False)
+    )
     enc = TextEncoder(EncoderSpec(), cache=EmbeddingCache(ws.root / "cache" / "embeddings.sqlite"))
     texts = docs["document"].tolist()
     enc.load()
@@ -54,7 +56,9 @@ def main() -> None:
         (f"fused, text weight {w}", emb, w) for w in (0.3, 0.5, 0.7)
     ]
     for label, E, w in configs:
-        fused = fuse_vectors(feats, E, text_weight=w, seed=args.seed, text_mask=docs["has_reviews"].to_numpy())
+        fused = fuse_vectors(
+            feats, E, text_weight=w, seed=args.seed, text_mask=docs["has_reviews"].to_numpy()
+        )
         for method in ("kmeans", "gmm", "agglomerative", "autoencoder_kmeans"):
             t = time.perf_counter()
             labels = make_segmenter(method, k=k, seed=args.seed).fit_predict(fused.X)

@@ -18,7 +18,9 @@ app = typer.Typer(
 
 WorkspaceOpt = Annotated[
     Path | None,
-    typer.Option("--workspace", "-w", help="Workspace directory (default: $SEGSTUDIO_HOME or ~/.segstudio)"),
+    typer.Option(
+        "--workspace", "-w", help="Workspace directory (default: $SEGSTUDIO_HOME or ~/.segstudio)"
+    ),
 ]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -50,10 +52,18 @@ def _progress_printer():
 
 @app.command()
 def demo(
-    customers: Annotated[int, typer.Option("--customers", "-n", min=10, help="Number of customers")] = 20_000,
-    seed: Annotated[int, typer.Option("--seed", "-s", help="Random seed (same seed, same data)")] = 0,
-    out: Annotated[Path | None, typer.Option(help="Also write the raw tables to this folder")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="File format for --out: csv or parquet")] = "csv",
+    customers: Annotated[
+        int, typer.Option("--customers", "-n", min=10, help="Number of customers")
+    ] = 20_000,
+    seed: Annotated[
+        int, typer.Option("--seed", "-s", help="Random seed (same seed, same data)")
+    ] = 0,
+    out: Annotated[
+        Path | None, typer.Option(help="Also write the raw tables to this folder")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="File format for --out: csv or parquet")
+    ] = "csv",
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Generate the synthetic demo store and save it as the workspace's `demo` dataset."""
@@ -78,17 +88,31 @@ def demo(
 
 @app.command()
 def ingest(
-    files: Annotated[list[Path], typer.Argument(help="CSV / TSV / Parquet / Excel / JSON-lines files")],
-    name: Annotated[str | None, typer.Option(help="Dataset name (default: first file's name)")] = None,
+    files: Annotated[
+        list[Path], typer.Argument(help="CSV / TSV / Parquet / Excel / JSON-lines files")
+    ],
+    name: Annotated[
+        str | None, typer.Option(help="Dataset name (default: first file's name)")
+    ] = None,
     table: Annotated[
         list[str] | None,
-        typer.Option("--table", "-t", help="Table of each file, in order (customers, orders, products, reviews); guessed when omitted"),
+        typer.Option(
+            "--table",
+            "-t",
+            help="Table of each file, in order (customers, orders, products, reviews); guessed when omitted",
+        ),
     ] = None,
     map_: Annotated[
         list[str] | None,
-        typer.Option("--map", "-m", help="Column mapping override SOURCE=CANONICAL (repeatable; CANONICAL '-' keeps it as an extra column)"),
+        typer.Option(
+            "--map",
+            "-m",
+            help="Column mapping override SOURCE=CANONICAL (repeatable; CANONICAL '-' keeps it as an extra column)",
+        ),
     ] = None,
-    rejected_out: Annotated[Path | None, typer.Option(help="Write rejected rows (with reasons) to this CSV")] = None,
+    rejected_out: Annotated[
+        Path | None, typer.Option(help="Write rejected rows (with reasons) to this CSV")
+    ] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Validate and normalise files into a new dataset; print the ingest report."""
@@ -98,7 +122,9 @@ def ingest(
 
     tables = list(table or [])
     if tables and len(tables) != len(files):
-        _fail(f"--table was given {len(tables)} times for {len(files)} files; give it once per file or not at all")
+        _fail(
+            f"--table was given {len(tables)} times for {len(files)} files; give it once per file or not at all"
+        )
     overrides: dict[str, str | None] = {}
     for m in map_ or []:
         if "=" not in m:
@@ -142,7 +168,9 @@ def ingest(
 
         from core.export import write_safe_csv
 
-        write_safe_csv(pd.concat(list(assembled.rejected.values()), ignore_index=True), rejected_out)
+        write_safe_csv(
+            pd.concat(list(assembled.rejected.values()), ignore_index=True), rejected_out
+        )
         typer.echo(f"rejected rows written to {rejected_out}")
     typer.echo(f"dataset '{info.id}' saved in {ws.root}")
 
@@ -162,14 +190,24 @@ def datasets(workspace: WorkspaceOpt = None) -> None:
 @app.command()
 def features(
     dataset: Annotated[str, typer.Argument(help="Dataset id (see `segstudio datasets`)")],
-    cutoff: Annotated[str | None, typer.Option(help="Use only data before this date (YYYY-MM-DD)")] = None,
+    cutoff: Annotated[
+        str | None, typer.Option(help="Use only data before this date (YYYY-MM-DD)")
+    ] = None,
     custom: Annotated[
         list[str] | None,
-        typer.Option("--custom", "-c", help="Custom feature NAME=SQL (orders table) or NAME@SOURCE=SQL"),
+        typer.Option(
+            "--custom", "-c", help="Custom feature NAME=SQL (orders table) or NAME@SOURCE=SQL"
+        ),
     ] = None,
-    disable: Annotated[list[str] | None, typer.Option("--disable", "-x", help="Catalogue feature to leave out")] = None,
-    out: Annotated[Path | None, typer.Option(help="Write the feature table (.parquet or .csv)")] = None,
-    list_only: Annotated[bool, typer.Option("--list", help="List the available features and exit")] = False,
+    disable: Annotated[
+        list[str] | None, typer.Option("--disable", "-x", help="Catalogue feature to leave out")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write the feature table (.parquet or .csv)")
+    ] = None,
+    list_only: Annotated[
+        bool, typer.Option("--list", help="List the available features and exit")
+    ] = False,
     show_sql: Annotated[bool, typer.Option("--sql", help="Print the generated SQL")] = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
@@ -200,7 +238,9 @@ def features(
                     _fail(f"--custom {spec!r} must look like NAME=SQL or NAME@SOURCE=SQL")
                 head, sql = spec.split("=", 1)
                 fname, _, source = head.partition("@")
-                config.custom.append(validate_custom_feature(fname, sql, source or "orders", engine=eng))
+                config.custom.append(
+                    validate_custom_feature(fname, sql, source or "orders", engine=eng)
+                )
             if list_only:
                 for f in eng.catalogue() + config.custom:
                     typer.echo(f"{f.name:<28} {f.group:<10} {f.description}")
@@ -210,7 +250,9 @@ def features(
         _fail(str(exc))
     for n in table.notes:
         typer.echo(f"note: {n}")
-    typer.echo(f"{len(table.data):,} customers × {len(table.features)} features (reference date {table.ref_date:%Y-%m-%d})")
+    typer.echo(
+        f"{len(table.data):,} customers × {len(table.features)} features (reference date {table.ref_date:%Y-%m-%d})"
+    )
     if show_sql:
         typer.echo(table.sql)
     if out is not None:
@@ -232,11 +274,23 @@ def features(
 @app.command()
 def segment(
     dataset: Annotated[str, typer.Argument(help="Dataset id")],
-    method: Annotated[str, typer.Option(help="kmeans, minibatch_kmeans, gmm, hdbscan, agglomerative, autoencoder_kmeans or rfm")] = "kmeans",
+    method: Annotated[
+        str,
+        typer.Option(
+            help="kmeans, minibatch_kmeans, gmm, hdbscan, agglomerative, autoencoder_kmeans or rfm"
+        ),
+    ] = "kmeans",
     k: Annotated[int, typer.Option(help="Number of segments (ignored by hdbscan and rfm)")] = 8,
-    text: Annotated[bool, typer.Option("--text/--no-text", help="Use review text embeddings")] = True,
-    text_weight: Annotated[float, typer.Option(min=0, max=1, help="Share of the text part in the fused vectors")] = 0.5,
-    encoder: Annotated[str, typer.Option(help="'default' (offline MiniLM), a local model directory or a HF model id")] = "default",
+    text: Annotated[
+        bool, typer.Option("--text/--no-text", help="Use review text embeddings")
+    ] = True,
+    text_weight: Annotated[
+        float, typer.Option(min=0, max=1, help="Share of the text part in the fused vectors")
+    ] = 0.5,
+    encoder: Annotated[
+        str,
+        typer.Option(help="'default' (offline MiniLM), a local model directory or a HF model id"),
+    ] = "default",
     seed: Annotated[int, typer.Option()] = 0,
     no_map: Annotated[bool, typer.Option("--no-map", help="Skip the UMAP map")] = False,
     workspace: WorkspaceOpt = None,
@@ -247,7 +301,12 @@ def segment(
 
     ws = _ws(workspace)
     params = SegmentationParams(
-        method=method, k=k, seed=seed, use_text=text, text_weight=text_weight, encoder=encoder,
+        method=method,
+        k=k,
+        seed=seed,
+        use_text=text,
+        text_weight=text_weight,
+        encoder=encoder,
         projection=not no_map,
     )
     progress = _progress_printer()
@@ -257,7 +316,9 @@ def segment(
         typer.echo("", err=True)
         _fail(str(exc))
     typer.echo("", err=True)
-    typer.echo(f"run '{run.id}': {run.summary['n_segments']} segments in {run.summary['seconds']} s")
+    typer.echo(
+        f"run '{run.id}': {run.summary['n_segments']} segments in {run.summary['seconds']} s"
+    )
     for name, n in run.summary["sizes"].items():
         typer.echo(f"  {name:<20} {n:>10,}")
     for note in run.summary.get("notes", []):
@@ -268,9 +329,16 @@ def segment(
 def export(
     dataset: Annotated[str, typer.Argument(help="Dataset id")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output file (.csv or .parquet)")],
-    run: Annotated[str | None, typer.Option(help="Segmentation run id (default: the newest finished one)")] = None,
-    segment: Annotated[list[str] | None, typer.Option("--segment", "-s", help="Segment(s) to export (default: all)")] = None,
-    selection: Annotated[str | None, typer.Option(help="A selection saved from the Explore map")] = None,
+    run: Annotated[
+        str | None, typer.Option(help="Segmentation run id (default: the newest finished one)")
+    ] = None,
+    segment: Annotated[
+        list[str] | None,
+        typer.Option("--segment", "-s", help="Segment(s) to export (default: all)"),
+    ] = None,
+    selection: Annotated[
+        str | None, typer.Option(help="A selection saved from the Explore map")
+    ] = None,
     bom: Annotated[bool, typer.Option("--bom", help="UTF-8 with BOM, for Excel")] = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
@@ -283,7 +351,9 @@ def export(
     if run:
         runs = [r for r in runs if r.id == run]
     if not runs:
-        _fail(f"no finished segmentation run{' ' + repr(run) if run else ''} for dataset {dataset!r}; run `segstudio segment {dataset}` first")
+        _fail(
+            f"no finished segmentation run{' ' + repr(run) if run else ''} for dataset {dataset!r}; run `segstudio segment {dataset}` first"
+        )
     r = runs[0]
     seg = load_segments(ws, r.id)
     if selection:
@@ -294,7 +364,9 @@ def export(
     if segment:
         unknown = set(segment) - set(seg["segment"].astype(str))
         if unknown:
-            _fail(f"unknown segment(s) {sorted(unknown)}; this run has {sorted(seg['segment'].astype(str).unique())}")
+            _fail(
+                f"unknown segment(s) {sorted(unknown)}; this run has {sorted(seg['segment'].astype(str).unique())}"
+            )
     table = segment_list(seg, segment_names(ws, r.id), include=list(segment) if segment else None)
     write_table(table, out, excel_bom=bom)
     typer.echo(f"{len(table):,} rows written to {out} (run {r.id})")
@@ -303,18 +375,35 @@ def export(
 @app.command(name="train")
 def train_cmd(
     dataset: Annotated[str, typer.Argument(help="Dataset id")],
-    target: Annotated[str, typer.Option(help="label_column, churn, value_tier or cluster")] = "label_column",
-    label_column: Annotated[str | None, typer.Option(help="Customers column to predict (label_column target)")] = None,
-    segment_run: Annotated[str | None, typer.Option(help="Segmentation run id (cluster target)")] = None,
-    horizon_days: Annotated[int, typer.Option(help="Churn / value-tier horizon after the cutoff")] = 90,
-    cutoff: Annotated[str | None, typer.Option(help="Cutoff date for churn / value tier (default: last order − horizon)")] = None,
-    text: Annotated[bool, typer.Option("--text/--no-text", help="Use the transformer over customer documents")] = True,
-    encoder: Annotated[str, typer.Option(help="'default' (offline MiniLM), a local model directory or a HF id")] = "default",
+    target: Annotated[
+        str, typer.Option(help="label_column, churn, value_tier or cluster")
+    ] = "label_column",
+    label_column: Annotated[
+        str | None, typer.Option(help="Customers column to predict (label_column target)")
+    ] = None,
+    segment_run: Annotated[
+        str | None, typer.Option(help="Segmentation run id (cluster target)")
+    ] = None,
+    horizon_days: Annotated[
+        int, typer.Option(help="Churn / value-tier horizon after the cutoff")
+    ] = 90,
+    cutoff: Annotated[
+        str | None,
+        typer.Option(help="Cutoff date for churn / value tier (default: last order − horizon)"),
+    ] = None,
+    text: Annotated[
+        bool, typer.Option("--text/--no-text", help="Use the transformer over customer documents")
+    ] = True,
+    encoder: Annotated[
+        str, typer.Option(help="'default' (offline MiniLM), a local model directory or a HF id")
+    ] = "default",
     epochs: Annotated[int, typer.Option(min=1)] = 3,
     batch_size: Annotated[int, typer.Option(min=1)] = 16,
     lr: Annotated[float, typer.Option(help="Encoder learning rate")] = 5e-5,
     max_length: Annotated[int, typer.Option(help="Tokens per document")] = 128,
-    max_customers: Annotated[int | None, typer.Option(help="Train on a stratified sample of this many customers")] = None,
+    max_customers: Annotated[
+        int | None, typer.Option(help="Train on a stratified sample of this many customers")
+    ] = None,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
     seed: Annotated[int, typer.Option()] = 0,
     workspace: WorkspaceOpt = None,
@@ -325,9 +414,20 @@ def train_cmd(
 
     ws = _ws(workspace)
     p = FinetuneParams(
-        target=target, label_column=label_column, segment_run=segment_run, horizon_days=horizon_days,
-        cutoff=cutoff, use_text=text, encoder=encoder, epochs=epochs, batch_size=batch_size, lr=lr,
-        max_length=max_length, max_customers=max_customers, device=device, seed=seed,
+        target=target,
+        label_column=label_column,
+        segment_run=segment_run,
+        horizon_days=horizon_days,
+        cutoff=cutoff,
+        use_text=text,
+        encoder=encoder,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        max_length=max_length,
+        max_customers=max_customers,
+        device=device,
+        seed=seed,
     )
     progress = _progress_printer()
     try:
@@ -337,8 +437,12 @@ def train_cmd(
         _fail(str(exc))
     typer.echo("", err=True)
     s = run.summary
-    typer.echo(f"run '{run.id}': target {s['target']} ({len(s['classes'])} classes), {s['n_customers']:,} customers, {s['seconds']} s on {s['device']}")
-    typer.echo(f"  fine-tuned model   macro-F1 {s['test_macro_f1']:.3f}  accuracy {s['test_accuracy']:.3f}")
+    typer.echo(
+        f"run '{run.id}': target {s['target']} ({len(s['classes'])} classes), {s['n_customers']:,} customers, {s['seconds']} s on {s['device']}"
+    )
+    typer.echo(
+        f"  fine-tuned model   macro-F1 {s['test_macro_f1']:.3f}  accuracy {s['test_accuracy']:.3f}"
+    )
     for name, f1 in s["baselines"].items():
         typer.echo(f"  {name:<18} macro-F1 {f1:.3f}")
     for w in s["warnings"]:
@@ -349,7 +453,9 @@ def train_cmd(
 @app.command(name="score")
 def score_cmd(
     bundle: Annotated[Path, typer.Argument(help="A model bundle directory (runs/<id>/bundle)")],
-    dataset: Annotated[str, typer.Argument(help="Dataset id to score (same schema as the training data)")],
+    dataset: Annotated[
+        str, typer.Argument(help="Dataset id to score (same schema as the training data)")
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output file (.csv or .parquet)")],
     workspace: WorkspaceOpt = None,
 ) -> None:
@@ -364,11 +470,17 @@ def score_cmd(
     try:
         b = ModelBundle.load(bundle)
         saved = load_feature_config(ws, dataset)
-        feats = compute_dataset_features(ws, dataset, FeatureConfig(disabled=[], custom=saved.custom)).data
+        feats = compute_dataset_features(
+            ws, dataset, FeatureConfig(disabled=[], custom=saved.custom)
+        ).data
         docs = None
         if b.config.use_text:
-            docs = build_documents(feats, ws.load_table(dataset, "reviews"), ws.load_table(dataset, "customers"),
-                                   DocumentSpec(include_profile=False))["document"].tolist()
+            docs = build_documents(
+                feats,
+                ws.load_table(dataset, "reviews"),
+                ws.load_table(dataset, "customers"),
+                DocumentSpec(include_profile=False),
+            )["document"].tolist()
         result = score(bundle, feats, docs)
     except (ValueError, KeyError) as exc:
         _fail(str(exc))
@@ -387,9 +499,13 @@ def job(run_dir: Annotated[Path, typer.Argument(help="A job's run directory")]) 
 
 @app.command(name="app")
 def run_app(
-    demo_store: Annotated[bool, typer.Option("--demo/--no-demo", help="Create the demo dataset first if missing")] = True,
+    demo_store: Annotated[
+        bool, typer.Option("--demo/--no-demo", help="Create the demo dataset first if missing")
+    ] = True,
     port: Annotated[int, typer.Option(help="Port to serve on")] = 8501,
-    address: Annotated[str, typer.Option(help="Address to bind (127.0.0.1 keeps it local)")] = "127.0.0.1",
+    address: Annotated[
+        str, typer.Option(help="Address to bind (127.0.0.1 keeps it local)")
+    ] = "127.0.0.1",
     headless: Annotated[bool, typer.Option(help="Do not open a browser")] = True,
     workspace: WorkspaceOpt = None,
 ) -> None:
@@ -403,10 +519,21 @@ def run_app(
         ensure_demo_dataset(ws)
     env = dict(os.environ, SEGSTUDIO_HOME=str(ws.root))
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "dashboard" / "app.py"),
-        "--server.port", str(port), "--server.address", address,
-        "--server.headless", str(headless).lower(),
-        "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(PROJECT_ROOT / "dashboard" / "app.py"),
+        "--server.port",
+        str(port),
+        "--server.address",
+        address,
+        "--server.headless",
+        str(headless).lower(),
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
     ]
     typer.echo(f"Segment Studio on http://{address}:{port}  (workspace {ws.root})")
     raise typer.Exit(subprocess.call(cmd, cwd=PROJECT_ROOT, env=env))

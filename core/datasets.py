@@ -242,12 +242,23 @@ def summarise_dataset(ws: Workspace, dataset_id: str) -> DatasetSummary:
 
         out = DatasetSummary(n_customers=int(ws.get_dataset(dataset_id).n_customers or 0))
         if "orders" in paths:
-            cols = {r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(paths["orders"])]).fetchall()}
+            cols = {
+                r[0]
+                for r in con.execute(
+                    "DESCRIBE SELECT * FROM read_parquet(?)", [str(paths["orders"])]
+                ).fetchall()
+            }
             order_key = "order_id" if "order_id" in cols else "customer_id || order_date::VARCHAR"
             amount = "amount" if "amount" in cols else "NULL"
             qty = "quantity" if "quantity" in cols else "1"
-            (out.n_order_lines, out.n_orders, out.revenue, out.first_order, out.last_order,
-             out.return_lines) = one(
+            (
+                out.n_order_lines,
+                out.n_orders,
+                out.revenue,
+                out.first_order,
+                out.last_order,
+                out.return_lines,
+            ) = one(
                 f"SELECT count(*), count(DISTINCT {order_key}), sum({amount}), min(order_date), "
                 f"max(order_date), count(*) FILTER (WHERE {qty} < 0 OR {amount} < 0) "
                 "FROM read_parquet(?)",

@@ -52,7 +52,10 @@ def profile_sentences(features: pd.DataFrame, customers: pd.DataFrame | None = N
     if "monetary" in df:
         add(df["monetary"].notna(), ", net spend " + df["monetary"].fillna(0).map(_money))
     if "avg_order_value" in df:
-        add(df["avg_order_value"].notna(), ", average order " + df["avg_order_value"].fillna(0).map(_money))
+        add(
+            df["avg_order_value"].notna(),
+            ", average order " + df["avg_order_value"].fillna(0).map(_money),
+        )
     if "recency_days" in df:
         r = df["recency_days"]
         add(r.notna(), ", last purchase " + r.fillna(0).astype(int).astype(str) + " days ago")
@@ -81,7 +84,9 @@ def review_texts(reviews: pd.DataFrame | None, spec: DocumentSpec) -> pd.Series:
     """customer_id → the customer's most recent reviews joined, capped at spec.max_reviews."""
     if reviews is None or not len(reviews) or spec.max_reviews <= 0:
         return pd.Series(dtype=object)
-    r = reviews[["customer_id", "review_text"] + (["review_date"] if "review_date" in reviews else [])]
+    r = reviews[
+        ["customer_id", "review_text"] + (["review_date"] if "review_date" in reviews else [])
+    ]
     r = r[r["review_text"].notna() & (r["review_text"].astype(str).str.strip() != "")]
     if "review_date" in r:
         r = r.sort_values(["customer_id", "review_date"], ascending=[True, False], kind="stable")
@@ -100,7 +105,8 @@ def build_documents(
     spec = spec or DocumentSpec()
     ids = features["customer_id"]
     profile = (
-        profile_sentences(features, customers) if spec.include_profile
+        profile_sentences(features, customers)
+        if spec.include_profile
         else pd.Series("", index=ids.values)
     )
     revs = review_texts(reviews, spec) if spec.include_reviews else pd.Series(dtype=object)

@@ -131,7 +131,12 @@ class EmbeddingCache:
                 conn.executemany(
                     "INSERT OR REPLACE INTO emb VALUES (?, ?, ?, ?)",
                     [
-                        (model_key, h, int(v.shape[0]), np.ascontiguousarray(v, np.float32).tobytes())
+                        (
+                            model_key,
+                            h,
+                            int(v.shape[0]),
+                            np.ascontiguousarray(v, np.float32).tobytes(),
+                        )
                         for h, v in items.items()
                     ],
                 )
@@ -156,8 +161,15 @@ class TextEncoder:
         self.device: str | None = None
 
     @classmethod
-    def from_model(cls, model, tokenizer, *, key: str, spec: EncoderSpec | None = None,
-                   cache: EmbeddingCache | None = None) -> TextEncoder:
+    def from_model(
+        cls,
+        model,
+        tokenizer,
+        *,
+        key: str,
+        spec: EncoderSpec | None = None,
+        cache: EmbeddingCache | None = None,
+    ) -> TextEncoder:
         enc = cls(spec, cache=cache)
         enc._model, enc._tokenizer, enc.model_key = model, tokenizer, key
         enc.device = pick_device(enc.spec.device)
@@ -176,7 +188,9 @@ class TextEncoder:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
         try:
             self._tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local)
-            self._model = AutoModel.from_pretrained(source, local_files_only=local, use_safetensors=True)
+            self._model = AutoModel.from_pretrained(
+                source, local_files_only=local, use_safetensors=True
+            )
         except Exception as exc:  # transformers raises many kinds (OSError, ValueError, ...)
             raise EncoderError(
                 f"could not load encoder '{self.spec.model}': {str(exc).splitlines()[0]}. "
@@ -198,7 +212,11 @@ class TextEncoder:
         import torch
 
         tok = self._tokenizer(
-            texts, padding=True, truncation=True, max_length=self.spec.max_length, return_tensors="pt"
+            texts,
+            padding=True,
+            truncation=True,
+            max_length=self.spec.max_length,
+            return_tensors="pt",
         ).to(self.device)
         use_bf16 = self.device == "cuda"
         with torch.inference_mode(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_bf16):
@@ -243,8 +261,10 @@ class TextEncoder:
             done += sum(counts[h] for h in chunk)
             if progress:
                 progress(done, n)
-        dim = next(iter(cached.values())).shape[0] if cached else (
-            next(iter(fresh.values())).shape[0] if fresh else self.dim
+        dim = (
+            next(iter(cached.values())).shape[0]
+            if cached
+            else (next(iter(fresh.values())).shape[0] if fresh else self.dim)
         )
         out = np.empty((n, dim), dtype=np.float32)
         for i, h in enumerate(hashes):
@@ -270,8 +290,12 @@ def tiny_bert(seed: int = 0, hidden: int = 32, vocab_words: Sequence[str] = ()):
     )
     tok = BertTokenizerFast(vocab={w: i for i, w in enumerate(words)}, do_lower_case=True)
     config = BertConfig(
-        vocab_size=len(words), hidden_size=hidden, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=hidden * 2, max_position_embeddings=512,
+        vocab_size=len(words),
+        hidden_size=hidden,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=hidden * 2,
+        max_position_embeddings=512,
     )
     model = BertModel(config)
     key = "tiny-bert-" + hashlib.sha1(json.dumps([seed, hidden, words]).encode()).hexdigest()[:10]

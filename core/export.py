@@ -50,8 +50,14 @@ def write_safe_csv(df: pd.DataFrame, path: str | Path, *, excel_bom: bool = Fals
 
 
 KEY_FEATURES = (
-    "recency_days", "frequency", "monetary", "avg_order_value", "return_rate", "discount_rate",
-    "review_count", "avg_rating",
+    "recency_days",
+    "frequency",
+    "monetary",
+    "avg_order_value",
+    "return_rate",
+    "discount_rate",
+    "review_count",
+    "avg_rating",
 )
 
 
@@ -81,7 +87,9 @@ def segment_list(
     return out
 
 
-def write_table(df: pd.DataFrame, path: str | Path, *, fmt: str | None = None, excel_bom: bool = False) -> Path:
+def write_table(
+    df: pd.DataFrame, path: str | Path, *, fmt: str | None = None, excel_bom: bool = False
+) -> Path:
     """CSV (formula-safe, optional BOM for Excel) or Parquet, chosen by `fmt` or the suffix."""
     path = Path(path)
     fmt = fmt or ("parquet" if path.suffix == ".parquet" else "csv")

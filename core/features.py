@@ -390,10 +390,15 @@ class FeatureEngine:
         if "orders" in self.columns:
             have = self.columns["orders"]
             sel = self._select_list("orders", _ORDER_DEFAULTS)
-            self._exec(f"CREATE VIEW _orders_filled AS SELECT customer_id, order_date, {sel} FROM orders_raw")
+            self._exec(
+                f"CREATE VIEW _orders_filled AS SELECT customer_id, order_date, {sel} FROM orders_raw"
+            )
             price = "unit_price" if "unit_price" in have else "amount / nullif(quantity, 0)"
             amount = "amount" if "amount" in have else "quantity * unit_price * (1 - discount)"
-            if "products" in self.columns and {"product_id", "category"} <= self.columns["products"]:
+            if (
+                "products" in self.columns
+                and {"product_id", "category"} <= self.columns["products"]
+            ):
                 category = "coalesce(o.category, p.category)"
                 join = (
                     " LEFT JOIN (SELECT product_id, any_value(category) AS category "
@@ -433,7 +438,11 @@ class FeatureEngine:
     def _reference_date(self) -> datetime:
         if self.cutoff is not None:
             return self.cutoff
-        for table, col in (("orders", "order_date"), ("reviews", "review_date"), ("customers", "signup_date")):
+        for table, col in (
+            ("orders", "order_date"),
+            ("reviews", "review_date"),
+            ("customers", "signup_date"),
+        ):
             if table in self.columns:
                 v = self._scalar(f"SELECT max({col}) FROM {table}")
                 if v is not None:
@@ -635,7 +644,9 @@ def validate_custom_feature(
     _check_static(feature)
     if engine is not None:
         if any(f.name == feature.name for f in CATALOGUE):
-            raise FeatureSQLError(f"'{feature.name}' is already a built-in feature; pick another name")
+            raise FeatureSQLError(
+                f"'{feature.name}' is already a built-in feature; pick another name"
+            )
         engine.validate(feature)
     return feature
 

@@ -81,8 +81,11 @@ def build_target(ws: Workspace, dataset_id: str, p: FinetuneParams):
 
         run = ws.get_run(p.segment_run)
         feats = run.params.get("features") or []
-        return T.cluster_target(load_segments(ws, p.segment_run), features=feats or None,
-                                method=run.params.get("method"))
+        return T.cluster_target(
+            load_segments(ws, p.segment_run),
+            features=feats or None,
+            method=run.params.get("method"),
+        )
     raise ValueError(f"unknown target kind {p.target!r}")
 
 
@@ -134,12 +137,18 @@ def _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override) -> Run
     if p.target == "label_column" and p.label_column in data.columns and p.label_column != "label":
         data = data.drop(columns=[p.label_column])
     if len(data) < 20:
-        raise ValueError(f"only {len(data)} customers have both features and a label; need at least 20")
+        raise ValueError(
+            f"only {len(data)} customers have both features and a label; need at least 20"
+        )
     if p.max_customers and len(data) > p.max_customers:
         from sklearn.model_selection import train_test_split
 
-        data, _ = train_test_split(data, train_size=p.max_customers, random_state=p.seed,
-                                   stratify=data["label"] if data["label"].value_counts().min() > 1 else None)
+        data, _ = train_test_split(
+            data,
+            train_size=p.max_customers,
+            random_state=p.seed,
+            stratify=data["label"] if data["label"].value_counts().min() > 1 else None,
+        )
         data = data.reset_index(drop=True)
     classes = list(target.classes)
     y = data["label"].map({c: i for i, c in enumerate(classes)}).to_numpy(np.int64)
@@ -163,22 +172,37 @@ def _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override) -> Run
             warnings.append("no customer has review text: training on numbers only")
             texts = None
 
-    tr_idx, te_idx = split_holdout(data[["customer_id", "label"]], test_size=p.test_size, seed=p.seed)
-    pre = NumericPreprocessor().fit(data.iloc[tr_idx], numeric_cols) if p.use_numeric and numeric_cols else None
+    tr_idx, te_idx = split_holdout(
+        data[["customer_id", "label"]], test_size=p.test_size, seed=p.seed
+    )
+    pre = (
+        NumericPreprocessor().fit(data.iloc[tr_idx], numeric_cols)
+        if p.use_numeric and numeric_cols
+        else None
+    )
     X = pre.transform(data) if pre else None
 
     say("Loading the encoder", 0.07)
     encoder = tokenizer = None
     if texts is not None:
         encoder, tokenizer = encoder_override if encoder_override else load_encoder(p.encoder)
-    mcfg = ModelConfig(classes=classes, numeric_columns=pre.columns if pre else [], encoder=p.encoder,
-                       use_text=texts is not None, pooling=p.pooling, max_length=p.max_length)
+    mcfg = ModelConfig(
+        classes=classes,
+        numeric_columns=pre.columns if pre else [],
+        encoder=p.encoder,
+        use_text=texts is not None,
+        pooling=p.pooling,
+        max_length=p.max_length,
+    )
     model = FusionClassifier(mcfg, encoder)
     initial = copy.deepcopy(model) if p.cv_folds and p.cv_folds > 1 else None
 
     def subset(idx):
-        return TrainData([texts[i] for i in idx] if texts is not None else None,
-                         X[idx] if X is not None else None, y[idx])
+        return TrainData(
+            [texts[i] for i in idx] if texts is not None else None,
+            X[idx] if X is not None else None,
+            y[idx],
+        )
 
     # Early stopping looks at a validation slice carved from the training part, never the holdout.
     rng = np.random.default_rng(p.seed)
@@ -189,41 +213,82 @@ def _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override) -> Run
 
     def on_step(s: dict) -> None:
         history.append({"kind": "step", **s})
-        say(f"Training: step {s['step']:,}/{s['total_steps']:,}, loss {s['loss']:.3f}, "
-            f"{s['samples_per_s']:.0f} samples/s", 0.1 + 0.75 * s["step"] / s["total_steps"])
+        say(
+            f"Training: step {s['step']:,}/{s['total_steps']:,}, loss {s['loss']:.3f}, "
+            f"{s['samples_per_s']:.0f} samples/s",
+            0.1 + 0.75 * s["step"] / s["total_steps"],
+        )
 
     def on_eval(m: dict) -> None:
         history.append({"kind": "eval", **m})
         atomic_write_json(run.path / "history.json", history)
 
-    tcfg = TrainConfig(epochs=p.epochs, batch_size=p.batch_size, lr=p.lr, head_lr=p.head_lr,
-                       grad_accum=p.grad_accum, max_length=p.max_length, patience=p.patience,
-                       device=p.device, seed=p.seed)
-    result = train(model, tokenizer, subset(fit_idx), subset(val_idx), tcfg,
-                   TrainCallbacks(on_step=on_step, on_eval=on_eval, should_stop=should_stop),
-                   checkpoint_dir=run.path / "checkpoints", resume=True)
+    tcfg = TrainConfig(
+        epochs=p.epochs,
+        batch_size=p.batch_size,
+        lr=p.lr,
+        head_lr=p.head_lr,
+        grad_accum=p.grad_accum,
+        max_length=p.max_length,
+        patience=p.patience,
+        device=p.device,
+        seed=p.seed,
+    )
+    result = train(
+        model,
+        tokenizer,
+        subset(fit_idx),
+        subset(val_idx),
+        tcfg,
+        TrainCallbacks(on_step=on_step, on_eval=on_eval, should_stop=should_stop),
+        checkpoint_dir=run.path / "checkpoints",
+        resume=True,
+    )
     atomic_write_json(run.path / "history.json", history)
 
     say("Evaluating on the holdout", 0.88)
-    proba = predict_proba(model, subset(te_idx), tokenizer, max_length=p.max_length, device=result.device)
-    name = "fine-tuned " + ("text + numbers" if texts is not None and pre else "text" if texts is not None else "numbers")
+    proba = predict_proba(
+        model, subset(te_idx), tokenizer, max_length=p.max_length, device=result.device
+    )
+    name = "fine-tuned " + (
+        "text + numbers"
+        if texts is not None and pre
+        else "text"
+        if texts is not None
+        else "numbers"
+    )
     evals = [evaluate_predictions(data["label"].to_numpy()[te_idx], proba, classes, name)]
     if p.baselines and numeric_cols:
         say("Training baselines on the same split", 0.93)
-        evals += run_baselines(data[numeric_cols], data["label"].to_numpy(), tr_idx, te_idx, classes)
+        evals += run_baselines(
+            data[numeric_cols], data["label"].to_numpy(), tr_idx, te_idx, classes
+        )
     atomic_write_json(run.path / "evaluation.json", [e.to_dict() for e in evals])
 
     if initial is not None:
-        cv = _cross_validate(initial, tokenizer, data, texts, numeric_cols, classes, p, tcfg, say, should_stop)
+        cv = _cross_validate(
+            initial, tokenizer, data, texts, numeric_cols, classes, p, tcfg, say, should_stop
+        )
         atomic_write_parquet(run.path / "cv.parquet", cv)
 
     everyone = subset(np.arange(len(data)))
-    all_proba = predict_proba(model, everyone, tokenizer, max_length=p.max_length, device=result.device)
+    all_proba = predict_proba(
+        model, everyone, tokenizer, max_length=p.max_length, device=result.device
+    )
     # The fine-tuned representation, for maps and segmentation ("vectors from a model").
-    np.save(run.path / "embeddings.npy", embed(model, everyone, tokenizer, max_length=p.max_length,
-                                               device=result.device), allow_pickle=False)
-    pred = pd.DataFrame({"customer_id": data["customer_id"], "split": "train", "true": data["label"],
-                         "predicted": [classes[i] for i in all_proba.argmax(1)]})
+    np.save(
+        run.path / "embeddings.npy",
+        embed(model, everyone, tokenizer, max_length=p.max_length, device=result.device),
+        allow_pickle=False,
+    )
+    pred = pd.DataFrame(
+        {
+            "customer_id": data["customer_id"],
+            "split": "train",
+            "true": data["label"],
+            "predicted": [classes[i] for i in all_proba.argmax(1)],
+        }
+    )
     pred.loc[te_idx, "split"] = "test"
     pred.loc[val_idx, "split"] = "validation"
     for j, c in enumerate(classes):
@@ -231,25 +296,44 @@ def _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override) -> Run
     atomic_write_parquet(run.path / "predictions.parquet", pred)
 
     say("Saving the model bundle", 0.98)
-    ModelBundle(model.cpu(), tokenizer, pre or NumericPreprocessor(), mcfg, {
-        "dataset_id": dataset_id, "target": target.name, "target_kind": target.kind,
-        "cutoff": cutoff, "train": result.__dict__ | {"history": result.history},
-    }).save(run.path / "bundle")
+    ModelBundle(
+        model.cpu(),
+        tokenizer,
+        pre or NumericPreprocessor(),
+        mcfg,
+        {
+            "dataset_id": dataset_id,
+            "target": target.name,
+            "target_kind": target.kind,
+            "cutoff": cutoff,
+            "train": result.__dict__ | {"history": result.history},
+        },
+    ).save(run.path / "bundle")
     summary = {
-        "target": target.name, "classes": classes, "n_customers": len(data),
-        "n_train": len(fit_idx), "n_validation": len(val_idx), "n_test": len(te_idx),
-        "status": result.status, "best_epoch": result.best_epoch,
-        "test_macro_f1": evals[0].macro_f1, "test_accuracy": evals[0].accuracy,
+        "target": target.name,
+        "classes": classes,
+        "n_customers": len(data),
+        "n_train": len(fit_idx),
+        "n_validation": len(val_idx),
+        "n_test": len(te_idx),
+        "status": result.status,
+        "best_epoch": result.best_epoch,
+        "test_macro_f1": evals[0].macro_f1,
+        "test_accuracy": evals[0].accuracy,
         "baselines": {e.model_name: e.macro_f1 for e in evals[1:]},
-        "samples_per_s": round(result.samples_per_s, 1), "device": result.device,
-        "seconds": round(time.perf_counter() - t0, 1), "warnings": warnings,
+        "samples_per_s": round(result.samples_per_s, 1),
+        "device": result.device,
+        "seconds": round(time.perf_counter() - t0, 1),
+        "warnings": warnings,
     }
     atomic_write_json(run.path / "summary.json", summary)
     say("Done", 1.0)
     return ws.update_run(run.id, status="done", summary=summary)
 
 
-def _cross_validate(initial, tokenizer, data, texts, numeric_cols, classes, p, tcfg, say, should_stop) -> pd.DataFrame:
+def _cross_validate(
+    initial, tokenizer, data, texts, numeric_cols, classes, p, tcfg, say, should_stop
+) -> pd.DataFrame:
     """k-fold macro-F1 / accuracy of a freshly fine-tuned model per fold, and of the baselines on the same folds."""
     from sklearn.metrics import accuracy_score, f1_score
 
@@ -263,26 +347,48 @@ def _cross_validate(initial, tokenizer, data, texts, numeric_cols, classes, p, t
     folds = kfold_indices(y_text, k=p.cv_folds, seed=p.seed)
     for fold, (tr, te) in enumerate(folds):
         say(f"Cross-validation: fold {fold + 1} of {len(folds)}", 0.93 + 0.04 * fold / len(folds))
-        pre = NumericPreprocessor().fit(data.iloc[tr], numeric_cols) if initial.numeric is not None else None
+        pre = (
+            NumericPreprocessor().fit(data.iloc[tr], numeric_cols)
+            if initial.numeric is not None
+            else None
+        )
         X = pre.transform(data) if pre else None
 
         def subset(idx, X=X):
-            return TrainData([texts[i] for i in idx] if texts is not None else None,
-                             X[idx] if X is not None else None, y[idx])
+            return TrainData(
+                [texts[i] for i in idx] if texts is not None else None,
+                X[idx] if X is not None else None,
+                y[idx],
+            )
 
         rng = np.random.default_rng(p.seed + fold)
         perm = rng.permutation(tr)
         n_val = max(1, int(0.1 * len(perm)))
         model = copy.deepcopy(initial)
-        res = train(model, tokenizer, subset(perm[n_val:]), subset(perm[:n_val]), tcfg,
-                    TrainCallbacks(should_stop=should_stop))
-        pred = predict_proba(model, subset(te), tokenizer, max_length=p.max_length, device=res.device).argmax(1)
-        rows.append({"model": "fine-tuned", "fold": fold,
-                     "accuracy": float(accuracy_score(y[te], pred)),
-                     "macro_f1": float(f1_score(y[te], pred, average="macro", zero_division=0))})
+        res = train(
+            model,
+            tokenizer,
+            subset(perm[n_val:]),
+            subset(perm[:n_val]),
+            tcfg,
+            TrainCallbacks(should_stop=should_stop),
+        )
+        pred = predict_proba(
+            model, subset(te), tokenizer, max_length=p.max_length, device=res.device
+        ).argmax(1)
+        rows.append(
+            {
+                "model": "fine-tuned",
+                "fold": fold,
+                "accuracy": float(accuracy_score(y[te], pred)),
+                "macro_f1": float(f1_score(y[te], pred, average="macro", zero_division=0)),
+            }
+        )
     out = pd.DataFrame(rows)
     if p.baselines and numeric_cols:
-        base = cross_validate_baselines(data[numeric_cols], y_text, classes, k=p.cv_folds, seed=p.seed)
+        base = cross_validate_baselines(
+            data[numeric_cols], y_text, classes, k=p.cv_folds, seed=p.seed
+        )
         out = pd.concat([out, base[["model", "fold", "accuracy", "macro_f1"]]], ignore_index=True)
     return out
 
@@ -307,8 +413,12 @@ def load_predictions(ws: Workspace, run_id: str) -> pd.DataFrame:
     return pd.read_parquet(ws.get_run(run_id).path / "predictions.parquet")
 
 
-def score(bundle_dir, customers_features: pd.DataFrame, documents: list[str] | None = None,
-          device: str = "cpu") -> pd.DataFrame:
+def score(
+    bundle_dir,
+    customers_features: pd.DataFrame,
+    documents: list[str] | None = None,
+    device: str = "cpu",
+) -> pd.DataFrame:
     """Apply a saved bundle: customer_id, predicted, p_<class> for each class."""
     from core.model import ModelBundle
     from core.train import TrainData, predict_proba
@@ -317,11 +427,16 @@ def score(bundle_dir, customers_features: pd.DataFrame, documents: list[str] | N
     X = b.preprocessor.transform(customers_features) if b.config.numeric_columns else None
     if b.config.use_text and documents is None:
         raise ValueError("this model reads customer documents; provide reviews to score with it")
-    data = TrainData(documents if b.config.use_text else None, X,
-                     np.zeros(len(customers_features), np.int64))
+    data = TrainData(
+        documents if b.config.use_text else None, X, np.zeros(len(customers_features), np.int64)
+    )
     proba = predict_proba(b.model, data, b.tokenizer, max_length=b.config.max_length, device=device)
-    out = pd.DataFrame({"customer_id": customers_features["customer_id"].to_numpy(),
-                        "predicted": [b.config.classes[i] for i in proba.argmax(1)]})
+    out = pd.DataFrame(
+        {
+            "customer_id": customers_features["customer_id"].to_numpy(),
+            "predicted": [b.config.classes[i] for i in proba.argmax(1)],
+        }
+    )
     for j, c in enumerate(b.config.classes):
         out[f"p_{c}"] = proba[:, j]
     return out

@@ -68,12 +68,20 @@ class JobReporter:
     def _write(self, state: str, message: str, fraction: float, error: str | None = None) -> None:
         now = time.time()
         status = {
-            "state": state, "message": message, "fraction": round(float(fraction), 4),
-            "pid": os.getpid(), "error": error, "started_at": self.started, "updated_at": now,
+            "state": state,
+            "message": message,
+            "fraction": round(float(fraction), 4),
+            "pid": os.getpid(),
+            "error": error,
+            "started_at": self.started,
+            "updated_at": now,
         }
         atomic_write_json(self.dir / "status.json", status)
         with open(self.dir / "events.jsonl", "a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"t": now, "state": state, "message": message, "fraction": fraction}) + "\n")
+            fh.write(
+                json.dumps({"t": now, "state": state, "message": message, "fraction": fraction})
+                + "\n"
+            )
 
     def __call__(self, message: str, fraction: float) -> None:
         if self.check_stop and self.stop_requested():
@@ -147,13 +155,22 @@ def read_events(run_dir: Path) -> list[dict[str, Any]]:
 def submit(ws: Workspace, kind: str, dataset_id: str, params: dict[str, Any]) -> RunInfo:
     """Create a run for the job and start its worker process."""
     run = ws.create_run(dataset_id, kind, params)
-    atomic_write_json(run.path / "job.json", {"kind": kind, "dataset_id": dataset_id, "params": params})
+    atomic_write_json(
+        run.path / "job.json", {"kind": kind, "dataset_id": dataset_id, "params": params}
+    )
     ws.update_run(run.id, status="queued")
     now = time.time()
     atomic_write_json(
         run.path / "status.json",
-        {"state": "queued", "message": "starting", "fraction": 0.0, "pid": None,
-         "error": None, "started_at": now, "updated_at": now},
+        {
+            "state": "queued",
+            "message": "starting",
+            "fraction": 0.0,
+            "pid": None,
+            "error": None,
+            "started_at": now,
+            "updated_at": now,
+        },
     )
     _spawn(ws, run.path)
     return ws.get_run(run.id)
@@ -165,8 +182,12 @@ def _spawn(ws: Workspace, run_dir: Path) -> None:
     with open(run_dir / "job.log", "ab") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "core.cli", "job", str(run_dir)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, env=env, cwd=str(Path(__file__).resolve().parent.parent),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env=env,
+            cwd=str(Path(__file__).resolve().parent.parent),
         )
     # The worker writes status.json itself from now on; its pid goes beside it.
     (run_dir / "worker.pid").write_text(str(proc.pid))
@@ -231,10 +252,18 @@ def run_job(run_dir: Path) -> int:
             # The training loop checks for STOP itself, between steps, after a checkpoint.
             reporter.check_stop = False
             params = spec["params"]
-            gpu_lock = _wait_for_gpu(ws, reporter) if _wants_gpu(params.get("device", "auto")) else None
+            gpu_lock = (
+                _wait_for_gpu(ws, reporter) if _wants_gpu(params.get("device", "auto")) else None
+            )
             try:
-                run_finetune(ws, spec["dataset_id"], FinetuneParams(**spec["params"]),
-                             progress=reporter, should_stop=reporter.stop_requested, run_id=run_id)
+                run_finetune(
+                    ws,
+                    spec["dataset_id"],
+                    FinetuneParams(**spec["params"]),
+                    progress=reporter,
+                    should_stop=reporter.stop_requested,
+                    run_id=run_id,
+                )
             except TrainingCancelled as exc:
                 raise JobCancelled(str(exc)) from None
             finally:
@@ -267,8 +296,18 @@ def resume(ws: Workspace, run_id: str) -> RunInfo:
         raise ValueError(f"run {run_id} already finished")
     (run.path / "STOP").unlink(missing_ok=True)
     now = time.time()
-    atomic_write_json(run.path / "status.json", {"state": "queued", "message": "resuming", "fraction": status.fraction,
-                                                 "pid": None, "error": None, "started_at": now, "updated_at": now})
+    atomic_write_json(
+        run.path / "status.json",
+        {
+            "state": "queued",
+            "message": "resuming",
+            "fraction": status.fraction,
+            "pid": None,
+            "error": None,
+            "started_at": now,
+            "updated_at": now,
+        },
+    )
     (run.path / "worker.pid").unlink(missing_ok=True)
     _spawn(ws, run.path)
     ws.update_run(run_id, status="queued")

@@ -117,8 +117,11 @@ class FusionClassifier(nn.Module):
         if config.use_numeric:
             n = len(config.numeric_columns)
             self.numeric = nn.Sequential(
-                nn.Linear(n, config.numeric_hidden), nn.GELU(), nn.Dropout(config.dropout),
-                nn.Linear(config.numeric_hidden, config.numeric_hidden), nn.GELU(),
+                nn.Linear(n, config.numeric_hidden),
+                nn.GELU(),
+                nn.Dropout(config.dropout),
+                nn.Linear(config.numeric_hidden, config.numeric_hidden),
+                nn.GELU(),
             )
             width += config.numeric_hidden
         else:
@@ -196,7 +199,9 @@ class ModelBundle:
 
         path = Path(path)
         if not (path / "bundle.json").exists() or not (path / "model.safetensors").exists():
-            raise ValueError(f"{path} is not a model bundle (needs bundle.json and model.safetensors)")
+            raise ValueError(
+                f"{path} is not a model bundle (needs bundle.json and model.safetensors)"
+            )
         d = json.loads((path / "bundle.json").read_text())
         if d.get("version") != BUNDLE_VERSION:
             raise ValueError(f"model bundle version {d.get('version')} is not supported")
@@ -210,7 +215,13 @@ class ModelBundle:
         state = load_file(str(path / "model.safetensors"), device="cpu")
         model.load_state_dict(state, strict=True)
         model.to(device).eval()
-        return cls(model, tokenizer, NumericPreprocessor.from_dict(d["preprocessor"]), config, d.get("meta", {}))
+        return cls(
+            model,
+            tokenizer,
+            NumericPreprocessor.from_dict(d["preprocessor"]),
+            config,
+            d.get("meta", {}),
+        )
 
 
 def _json_default(o):

@@ -62,7 +62,9 @@ def embed_documents(
     if encoder is None:
         spec = EncoderSpec(
             model=params.encoder if params.encoder != "default" else EncoderSpec().model,
-            pooling=params.pooling, batch_size=params.batch_size, device=params.device,
+            pooling=params.pooling,
+            batch_size=params.batch_size,
+            device=params.device,
         )
         encoder = TextEncoder(spec, cache=EmbeddingCache(ws.root / "cache" / "embeddings.sqlite"))
     elif encoder.cache is None:
@@ -70,7 +72,10 @@ def embed_documents(
 
     def _p(done: int, total: int) -> None:
         if progress:
-            progress(f"Embedding customer documents ({done:,}/{total:,})", 0.1 + 0.6 * done / max(1, total))
+            progress(
+                f"Embedding customer documents ({done:,}/{total:,})",
+                0.1 + 0.6 * done / max(1, total),
+            )
 
     return encoder.encode(docs, progress=_p)
 
@@ -121,27 +126,42 @@ def run_segmentation(
                     features,
                     ws.load_table(dataset_id, "reviews"),
                     ws.load_table(dataset_id, "customers"),
-                    DocumentSpec(include_profile=params.include_profile_text, max_reviews=params.max_reviews),
+                    DocumentSpec(
+                        include_profile=params.include_profile_text, max_reviews=params.max_reviews
+                    ),
                 )
-                n_text = int(docs["has_reviews"].sum()) if not params.include_profile_text else len(docs)
+                n_text = (
+                    int(docs["has_reviews"].sum()) if not params.include_profile_text else len(docs)
+                )
                 if n_text == 0:
                     notes.append("no customer has review text: segmenting on numbers only")
                 else:
-                    embeddings = embed_documents(ws, docs["document"].tolist(), params, progress, encoder)
-                    text_mask = docs["has_reviews"].to_numpy() if not params.include_profile_text else None
+                    embeddings = embed_documents(
+                        ws, docs["document"].tolist(), params, progress, encoder
+                    )
+                    text_mask = (
+                        docs["has_reviews"].to_numpy() if not params.include_profile_text else None
+                    )
             if not params.vectors_from:
                 say("Fusing numeric features and text", 0.72)
                 fused = fuse_vectors(
-                    features, embeddings,
+                    features,
+                    embeddings,
                     text_weight=params.text_weight if embeddings is not None else 0.0,
-                    text_dims=params.text_dims, seed=params.seed, text_mask=text_mask,
+                    text_dims=params.text_dims,
+                    seed=params.seed,
+                    text_mask=text_mask,
                 )
                 notes += fused.notes
                 X = fused.X
             say(f"Clustering ({params.method}, k={params.k})", 0.78)
-            seg = make_segmenter(params.method, k=params.k, seed=params.seed, **params.method_params)
+            seg = make_segmenter(
+                params.method, k=params.k, seed=params.seed, **params.method_params
+            )
             labels = seg.fit_predict(X)
-            out["segment"] = np.where(labels == NOISE, "Noise", pd.Series(labels).map(lambda v: f"S{v + 1}"))
+            out["segment"] = np.where(
+                labels == NOISE, "Noise", pd.Series(labels).map(lambda v: f"S{v + 1}")
+            )
             out["confidence"] = seg.confidence_ if seg.confidence_ is not None else np.nan
             np.save(run.path / "vectors.npy", X, allow_pickle=False)
         if params.projection and X is not None:
@@ -168,14 +188,18 @@ def run_segmentation(
         raise
 
 
-def _model_vectors(ws: Workspace, train_run_id: str, features: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+def _model_vectors(
+    ws: Workspace, train_run_id: str, features: pd.DataFrame
+) -> tuple[np.ndarray, pd.DataFrame]:
     """A training run's fine-tuned embeddings, aligned to the customers it saw."""
     run = ws.get_run(train_run_id)
     path = run.path / "embeddings.npy"
     if run.kind != "train" or not path.exists():
         raise ValueError(f"run {train_run_id} is not a finished training run with saved embeddings")
     E = np.load(path, allow_pickle=False)
-    pred = pd.read_parquet(run.path / "predictions.parquet", columns=["customer_id", "true", "predicted"])
+    pred = pd.read_parquet(
+        run.path / "predictions.parquet", columns=["customer_id", "true", "predicted"]
+    )
     keep = features.set_index("customer_id").reindex(pred["customer_id"].to_numpy()).reset_index()
     # Colour the map by what the model was taught and what it says.
     keep["model_target"] = pred["true"].astype(str).to_numpy()

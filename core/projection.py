@@ -30,7 +30,9 @@ class ProjectionSpec:
         return asdict(self)
 
 
-def cached_umap(X: np.ndarray, spec: ProjectionSpec | None = None, cache_dir: Path | None = None) -> np.ndarray:
+def cached_umap(
+    X: np.ndarray, spec: ProjectionSpec | None = None, cache_dir: Path | None = None
+) -> np.ndarray:
     """fit_umap, cached on disk by (the vectors' bytes, the spec): identical inputs, no re-fit."""
     spec = spec or ProjectionSpec()
     if cache_dir is None:
@@ -61,7 +63,9 @@ def fit_umap(X: np.ndarray, spec: ProjectionSpec | None = None) -> np.ndarray:
             proj = Xc @ vt[:2].T
             out[:, : proj.shape[1]] = proj
         return out
-    os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "numba"))
+    os.environ.setdefault(
+        "NUMBA_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "numba")
+    )
     import umap
 
     reducer = umap.UMAP(

@@ -118,9 +118,7 @@ REVIEWS = TableSchema(
     ),
 )
 
-SCHEMAS: dict[str, TableSchema] = {
-    s.name: s for s in (CUSTOMERS, ORDERS, PRODUCTS, REVIEWS)
-}
+SCHEMAS: dict[str, TableSchema] = {s.name: s for s in (CUSTOMERS, ORDERS, PRODUCTS, REVIEWS)}
 
 
 def schema_for(table: str) -> TableSchema:

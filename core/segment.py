@@ -127,7 +127,12 @@ def fuse_vectors(
 
 
 def impute_missing_text(
-    E: np.ndarray, has_text: np.ndarray, numeric: np.ndarray, *, k: int = 10, seed: int = 0,
+    E: np.ndarray,
+    has_text: np.ndarray,
+    numeric: np.ndarray,
+    *,
+    k: int = 10,
+    seed: int = 0,
     max_donors: int = 50_000,
 ) -> np.ndarray:
     """Rows without text get the mean embedding of their k nearest numeric neighbours with text."""
@@ -189,7 +194,9 @@ class MiniBatchKMeansSegmenter(Segmenter):
         from sklearn.cluster import MiniBatchKMeans
 
         km = MiniBatchKMeans(
-            n_clusters=self.k, n_init=3, batch_size=self.params.get("batch_size", 4096),
+            n_clusters=self.k,
+            n_init=3,
+            batch_size=self.params.get("batch_size", 4096),
             random_state=self.seed,
         )
         labels = km.fit_predict(X)
@@ -205,8 +212,11 @@ class GMMSegmenter(Segmenter):
         from sklearn.mixture import GaussianMixture
 
         gm = GaussianMixture(
-            n_components=self.k, covariance_type=self.params.get("covariance_type", "diag"),
-            random_state=self.seed, n_init=2, reg_covar=self.params.get("reg_covar", 1e-4),
+            n_components=self.k,
+            covariance_type=self.params.get("covariance_type", "diag"),
+            random_state=self.seed,
+            n_init=2,
+            reg_covar=self.params.get("reg_covar", 1e-4),
         )
         X64 = np.asarray(X, dtype=np.float64)
         labels = gm.fit_predict(X64)
@@ -223,7 +233,9 @@ class HDBSCANSegmenter(Segmenter):
         from sklearn.cluster import HDBSCAN
 
         min_size = self.params.get("min_cluster_size") or max(10, len(X) // 100)
-        hd = HDBSCAN(min_cluster_size=int(min_size), min_samples=self.params.get("min_samples"), copy=True)
+        hd = HDBSCAN(
+            min_cluster_size=int(min_size), min_samples=self.params.get("min_samples"), copy=True
+        )
         labels = hd.fit_predict(X)
         self.confidence_ = getattr(hd, "probabilities_", None)
         return labels
@@ -330,7 +342,11 @@ def make_segmenter(method: str, k: int = 6, seed: int = 0, **params) -> Segmente
 
 def _centroid_confidence(X: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """1 − d(own centre) / d(second nearest centre): 0 on a border, near 1 deep inside."""
-    d = ((X[:, None, :] - centers[None, :, :]) ** 2).sum(-1) if len(X) * len(centers) < 5e7 else None
+    d = (
+        ((X[:, None, :] - centers[None, :, :]) ** 2).sum(-1)
+        if len(X) * len(centers) < 5e7
+        else None
+    )
     if d is None:
         d = np.stack([((X - c) ** 2).sum(1) for c in centers], axis=1)
     d = np.sqrt(np.maximum(d, 0))
@@ -449,7 +465,9 @@ def k_selection(
     cand = table
     if table["stability"].notna().any():
         cand = table[table["stability"] >= table["stability"].max() - 0.1]
-    best = cand.loc[cand["silhouette"].idxmax()] if cand["silhouette"].notna().any() else cand.iloc[0]
+    best = (
+        cand.loc[cand["silhouette"].idxmax()] if cand["silhouette"].notna().any() else cand.iloc[0]
+    )
     return KSelection(table=table, suggested_k=int(best["k"]))
 
 

@@ -63,8 +63,12 @@ class TrainData:
 
 @dataclass
 class TrainCallbacks:
-    on_step: Callable[[dict], None] | None = None  # {step, total_steps, epoch, loss, lr, samples_per_s}
-    on_eval: Callable[[dict], None] | None = None  # {epoch, step, val_loss, val_accuracy, val_macro_f1}
+    on_step: Callable[[dict], None] | None = (
+        None  # {step, total_steps, epoch, loss, lr, samples_per_s}
+    )
+    on_eval: Callable[[dict], None] | None = (
+        None  # {epoch, step, val_loss, val_accuracy, val_macro_f1}
+    )
     should_stop: Callable[[], bool] | None = None
 
 
@@ -100,7 +104,9 @@ class _Batcher:
             self.ids = enc["input_ids"]
             self.pad = tokenizer.pad_token_id or 0
 
-    def order(self, batch_size: int, seed: int, epoch: int, bucket: bool, shuffle: bool = True) -> list[np.ndarray]:
+    def order(
+        self, batch_size: int, seed: int, epoch: int, bucket: bool, shuffle: bool = True
+    ) -> list[np.ndarray]:
         n = len(self.data)
         rng = np.random.default_rng(seed * 1000 + epoch)
         idx = rng.permutation(n) if shuffle else np.arange(n)
@@ -108,7 +114,10 @@ class _Batcher:
             # Sort within large chunks by length: little padding, still shuffled overall.
             chunk = batch_size * 50
             lengths = np.array([len(self.ids[i]) for i in range(n)])
-            parts = [c[np.argsort(lengths[c], kind="stable")] for c in np.array_split(idx, max(1, math.ceil(n / chunk)))]
+            parts = [
+                c[np.argsort(lengths[c], kind="stable")]
+                for c in np.array_split(idx, max(1, math.ceil(n / chunk)))
+            ]
             idx = np.concatenate(parts)
         batches = [idx[i : i + batch_size] for i in range(0, n, batch_size)]
         if shuffle and bucket:
@@ -131,8 +140,14 @@ class _Batcher:
         return out
 
 
-def predict_proba(model: FusionClassifier, data: TrainData, tokenizer, max_length: int = 256,
-                  batch_size: int = 64, device: str = "cpu") -> np.ndarray:
+def predict_proba(
+    model: FusionClassifier,
+    data: TrainData,
+    tokenizer,
+    max_length: int = 256,
+    batch_size: int = 64,
+    device: str = "cpu",
+) -> np.ndarray:
     batcher = _Batcher(data, tokenizer if model.encoder is not None else None, max_length)
     model.eval()
     out = np.zeros((len(data), len(model.config.classes)), np.float32)
@@ -145,8 +160,14 @@ def predict_proba(model: FusionClassifier, data: TrainData, tokenizer, max_lengt
     return out
 
 
-def embed(model: FusionClassifier, data: TrainData, tokenizer, max_length: int = 256,
-          batch_size: int = 64, device: str = "cpu") -> np.ndarray:
+def embed(
+    model: FusionClassifier,
+    data: TrainData,
+    tokenizer,
+    max_length: int = 256,
+    batch_size: int = 64,
+    device: str = "cpu",
+) -> np.ndarray:
     """The model's fused representation (pooled text ⊕ numeric tower) before the head."""
     batcher = _Batcher(data, tokenizer if model.encoder is not None else None, max_length)
     model.eval()
@@ -232,9 +253,19 @@ def train(
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda)
 
-    state = {"epoch": 0, "batch_in_epoch": 0, "step": 0, "best_f1": -1.0, "best_epoch": -1,
-             "bad_epochs": 0, "history": [], "samples": 0, "seconds": 0.0,
-             "batch_size": batch_size, "accum": accum}
+    state = {
+        "epoch": 0,
+        "batch_in_epoch": 0,
+        "step": 0,
+        "best_f1": -1.0,
+        "best_epoch": -1,
+        "bad_epochs": 0,
+        "history": [],
+        "samples": 0,
+        "seconds": 0.0,
+        "batch_size": batch_size,
+        "accum": accum,
+    }
     best_state: dict[str, torch.Tensor] | None = None
     ckpt_dir = Path(checkpoint_dir) if checkpoint_dir else None
 
@@ -299,7 +330,9 @@ def train(
                 # Re-plan the rest of this epoch with the smaller batch.
                 done_rows = sum(len(b) for b in batches[:i])
                 rest = np.concatenate(batches[i:]) if i < len(batches) else np.array([], int)
-                batches = batches[:i] + [rest[j : j + batch_size] for j in range(0, len(rest), batch_size)]
+                batches = batches[:i] + [
+                    rest[j : j + batch_size] for j in range(0, len(rest), batch_size)
+                ]
                 del done_rows
                 continue
             state["samples"] += len(rows)
@@ -313,11 +346,16 @@ def train(
                 state["step"] += 1
                 elapsed = time.perf_counter() - t_start
                 if cb.on_step:
-                    cb.on_step({
-                        "step": state["step"], "total_steps": total_steps, "epoch": epoch,
-                        "loss": float(loss.detach()) * accum, "lr": sched.get_last_lr()[-1],
-                        "samples_per_s": state["samples"] / max(elapsed, 1e-9),
-                    })
+                    cb.on_step(
+                        {
+                            "step": state["step"],
+                            "total_steps": total_steps,
+                            "epoch": epoch,
+                            "loss": float(loss.detach()) * accum,
+                            "lr": sched.get_last_lr()[-1],
+                            "samples_per_s": state["samples"] / max(elapsed, 1e-9),
+                        }
+                    )
                 if cfg.checkpoint_every and state["step"] % cfg.checkpoint_every == 0:
                     state["seconds"] = elapsed
                     save_checkpoint()
@@ -327,7 +365,11 @@ def train(
         if cb.on_eval:
             cb.on_eval(metrics)
         if metrics["val_macro_f1"] > state["best_f1"]:
-            state["best_f1"], state["best_epoch"], state["bad_epochs"] = metrics["val_macro_f1"], epoch, 0
+            state["best_f1"], state["best_epoch"], state["bad_epochs"] = (
+                metrics["val_macro_f1"],
+                epoch,
+                0,
+            )
             best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
         else:
             state["bad_epochs"] += 1
@@ -344,9 +386,15 @@ def train(
     if stopped_early:
         status = "early_stopped"
     return TrainResult(
-        status=status, best_epoch=int(state["best_epoch"]), best_macro_f1=float(state["best_f1"]),
-        history=list(state["history"]), steps=int(state["step"]), seconds=seconds,
-        samples_per_s=state["samples"] / max(seconds, 1e-9), batch_size=batch_size, device=device,
+        status=status,
+        best_epoch=int(state["best_epoch"]),
+        best_macro_f1=float(state["best_f1"]),
+        history=list(state["history"]),
+        steps=int(state["step"]),
+        seconds=seconds,
+        samples_per_s=state["samples"] / max(seconds, 1e-9),
+        batch_size=batch_size,
+        device=device,
     )
 
 

@@ -33,7 +33,9 @@ def _mapping_editor(raw_df: pd.DataFrame, table: str, key: str) -> dict[str, str
     rows = []
     for col in raw_df.columns:
         sample = ", ".join(str(v) for v in raw_df[col].dropna().astype(str).head(3))
-        rows.append({"file column": col, "examples": sample[:80], "maps to": guessed.get(col) or KEEP})
+        rows.append(
+            {"file column": col, "examples": sample[:80], "maps to": guessed.get(col) or KEEP}
+        )
     edited = st.data_editor(
         pd.DataFrame(rows),
         column_config={
@@ -49,7 +51,10 @@ def _mapping_editor(raw_df: pd.DataFrame, table: str, key: str) -> dict[str, str
         width="stretch",
         key=f"map_{key}_{table}",
     )
-    return {r["file column"]: (None if r["maps to"] == KEEP else r["maps to"]) for r in edited.to_dict("records")}
+    return {
+        r["file column"]: (None if r["maps to"] == KEEP else r["maps to"])
+        for r in edited.to_dict("records")
+    }
 
 
 # ------------------------------------------------------------------------------ upload
@@ -63,11 +68,18 @@ st.caption(
 )
 token = st.session_state["upload_token"]
 files = st.file_uploader(
-    "Files", type=UPLOAD_TYPES, accept_multiple_files=True, key=f"uploader_{token}",
+    "Files",
+    type=UPLOAD_TYPES,
+    accept_multiple_files=True,
+    key=f"uploader_{token}",
     help="CSV/TSV, Excel (.xlsx), Parquet or JSON lines; one table per file.",
 )
 c_demo, _ = st.columns([1, 3])
-if c_demo.button("Load the demo store instead", key="data_load_demo", help="20,000 synthetic customers with planted personas"):
+if c_demo.button(
+    "Load the demo store instead",
+    key="data_load_demo",
+    help="20,000 synthetic customers with planted personas",
+):
     with st.spinner("Generating the demo store…"):
         info = create_demo_dataset(ws)
     state.set_active_dataset(info.id)
@@ -96,7 +108,10 @@ for f in files or []:
         st.caption(" · ".join(found))
         guessed_table = guess_table(raw.df)
         table = st.selectbox(
-            "This file is the table", TABLES, index=TABLES.index(guessed_table), key=f"table_{digest}",
+            "This file is the table",
+            TABLES,
+            index=TABLES.index(guessed_table),
+            key=f"table_{digest}",
             help="Guessed from the column names and values; change it if the guess is wrong.",
         )
         mapping = _mapping_editor(raw.df, table, digest)
@@ -123,8 +138,11 @@ if plans:
                 except ValueError as exc:
                     errors.append(str(exc))
             status.update(
-                label="Nothing was saved: fix the problems below and try again" if errors else "Saved",
-                state="error" if errors else "complete", expanded=False,
+                label="Nothing was saved: fix the problems below and try again"
+                if errors
+                else "Saved",
+                state="error" if errors else "complete",
+                expanded=False,
             )
         failed = bool(errors)
         for message in errors:  # outside the status box, so they cannot be missed

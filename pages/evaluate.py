@@ -23,7 +23,9 @@ if not runs:
     st.stop()
 
 run_id = st.selectbox(
-    "Training run", [r.id for r in runs], key="ev_run",
+    "Training run",
+    [r.id for r in runs],
+    key="ev_run",
     format_func=lambda i: f"{i} · {next(r for r in runs if r.id == i).summary.get('target', '')}",
 )
 run = ws.get_run(run_id)
@@ -46,12 +48,21 @@ st.dataframe(cmp.round(3), hide_index=True, width="stretch")
 cv = load_cv(ws, run_id)
 if cv is not None:
     folds = cv["fold"].nunique()
-    summary = cv.groupby("model").agg(macro_f1_mean=("macro_f1", "mean"), macro_f1_std=("macro_f1", "std"),
-                                      accuracy_mean=("accuracy", "mean")).sort_values("macro_f1_mean", ascending=False)
+    summary = (
+        cv.groupby("model")
+        .agg(
+            macro_f1_mean=("macro_f1", "mean"),
+            macro_f1_std=("macro_f1", "std"),
+            accuracy_mean=("accuracy", "mean"),
+        )
+        .sort_values("macro_f1_mean", ascending=False)
+    )
     st.markdown(f"**{folds}-fold cross-validation** (every customer is tested once)")
     st.dataframe(summary.round(3).reset_index(), hide_index=True, width="stretch")
 else:
-    st.caption("Start training with cross-validation folds (Train → Advanced) to see k-fold results here.")
+    st.caption(
+        "Start training with cross-validation folds (Train → Advanced) to see k-fold results here."
+    )
 
 names = [e.model_name for e in evals]
 model_name = st.radio("Model", names, horizontal=True, key="ev_model")
@@ -64,11 +75,25 @@ with c1:
     norm = st.toggle("Row-normalised (recall per true class)", value=True, key="ev_norm")
     z = ev.confusion_normalised if norm else ev.confusion
     text = [[f"{v:.0%}" if norm else f"{int(v):,}" for v in row] for row in z]
-    fig = go.Figure(go.Heatmap(z=z, x=classes, y=classes, colorscale="Blues", text=text,
-                               texttemplate="%{text}", showscale=False,
-                               hovertemplate="true %{y}<br>predicted %{x}<br>%{text}<extra></extra>"))
-    fig.update_layout(height=420, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="predicted",
-                      yaxis_title="true", yaxis_autorange="reversed")
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=classes,
+            y=classes,
+            colorscale="Blues",
+            text=text,
+            texttemplate="%{text}",
+            showscale=False,
+            hovertemplate="true %{y}<br>predicted %{x}<br>%{text}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=420,
+        margin=dict(l=10, r=10, t=10, b=10),
+        xaxis_title="predicted",
+        yaxis_title="true",
+        yaxis_autorange="reversed",
+    )
     st.plotly_chart(fig, width="stretch", key="ev_confusion")
 with c2:
     st.markdown("**Per class**")
@@ -77,37 +102,89 @@ with c2:
 c3, c4, c5 = st.columns(3)
 roc = go.Figure()
 for i, (cls, d) in enumerate(ev.roc.items()):
-    roc.add_trace(go.Scatter(x=d["fpr"], y=d["tpr"], mode="lines", name=f"{cls} (AUC {d['auc']:.2f})",
-                             line_color=PALETTE[i % len(PALETTE)]))
-roc.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dot", color="#999"), showlegend=False))
-roc.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10), title="ROC (one vs rest)",
-                  xaxis_title="false positive rate", yaxis_title="true positive rate", legend=dict(font_size=10))
+    roc.add_trace(
+        go.Scatter(
+            x=d["fpr"],
+            y=d["tpr"],
+            mode="lines",
+            name=f"{cls} (AUC {d['auc']:.2f})",
+            line_color=PALETTE[i % len(PALETTE)],
+        )
+    )
+roc.add_trace(
+    go.Scatter(
+        x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dot", color="#999"), showlegend=False
+    )
+)
+roc.update_layout(
+    height=360,
+    margin=dict(l=10, r=10, t=30, b=10),
+    title="ROC (one vs rest)",
+    xaxis_title="false positive rate",
+    yaxis_title="true positive rate",
+    legend=dict(font_size=10),
+)
 c3.plotly_chart(roc, width="stretch", key="ev_roc")
 pr = go.Figure()
 for i, (cls, d) in enumerate(ev.pr.items()):
-    pr.add_trace(go.Scatter(x=d["recall"], y=d["precision"], mode="lines", name=f"{cls} (AP {d['ap']:.2f})",
-                            line_color=PALETTE[i % len(PALETTE)]))
-pr.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10), title="Precision–recall",
-                 xaxis_title="recall", yaxis_title="precision", legend=dict(font_size=10))
+    pr.add_trace(
+        go.Scatter(
+            x=d["recall"],
+            y=d["precision"],
+            mode="lines",
+            name=f"{cls} (AP {d['ap']:.2f})",
+            line_color=PALETTE[i % len(PALETTE)],
+        )
+    )
+pr.update_layout(
+    height=360,
+    margin=dict(l=10, r=10, t=30, b=10),
+    title="Precision–recall",
+    xaxis_title="recall",
+    yaxis_title="precision",
+    legend=dict(font_size=10),
+)
 c4.plotly_chart(pr, width="stretch", key="ev_pr")
 cal = ev.calibration
 calf = go.Figure()
 if cal.get("prob_pred"):
-    calf.add_trace(go.Scatter(x=cal["prob_pred"], y=cal["prob_true"], mode="lines+markers",
-                              line_color="#D55E00", name="model"))
-calf.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dot", color="#999"), name="perfect"))
-calf.update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10),
-                   title=f"Calibration ({cal.get('label') or 'top class'})",
-                   xaxis_title="predicted probability", yaxis_title="observed frequency", showlegend=False)
+    calf.add_trace(
+        go.Scatter(
+            x=cal["prob_pred"],
+            y=cal["prob_true"],
+            mode="lines+markers",
+            line_color="#D55E00",
+            name="model",
+        )
+    )
+calf.add_trace(
+    go.Scatter(
+        x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dot", color="#999"), name="perfect"
+    )
+)
+calf.update_layout(
+    height=360,
+    margin=dict(l=10, r=10, t=30, b=10),
+    title=f"Calibration ({cal.get('label') or 'top class'})",
+    xaxis_title="predicted probability",
+    yaxis_title="observed frequency",
+    showlegend=False,
+)
 c5.plotly_chart(calf, width="stretch", key="ev_cal")
 
 if ev.macro_auc is not None and not np.isnan(ev.macro_auc):
-    st.caption(f"Macro ROC-AUC {ev.macro_auc:.3f} · accuracy {ev.accuracy:.3f} · macro-F1 {ev.macro_f1:.3f}")
+    st.caption(
+        f"Macro ROC-AUC {ev.macro_auc:.3f} · accuracy {ev.accuracy:.3f} · macro-F1 {ev.macro_f1:.3f}"
+    )
 with st.expander("Training history"):
     hist = run.path / "history.json"
     if hist.exists():
         h = pd.read_json(hist)
-        st.dataframe(h[h["kind"] == "eval"].drop(columns=["kind"], errors="ignore"), hide_index=True, width="stretch")
+        st.dataframe(
+            h[h["kind"] == "eval"].drop(columns=["kind"], errors="ignore"),
+            hide_index=True,
+            width="stretch",
+        )
 
 st.subheader("Score customers with this model")
 st.caption(
@@ -116,8 +193,12 @@ st.caption(
     "columns are reported by name."
 )
 all_ds = ws.list_datasets()
-target_ds = st.selectbox("Dataset to score", [d.id for d in all_ds], key="sc_ds",
-                         format_func=lambda i: next(d.name for d in all_ds if d.id == i))
+target_ds = st.selectbox(
+    "Dataset to score",
+    [d.id for d in all_ds],
+    key="sc_ds",
+    format_func=lambda i: next(d.name for d in all_ds if d.id == i),
+)
 if st.button("Score", key="sc_go"):
     from core.datasets import FeatureConfig, compute_dataset_features, load_feature_config
     from core.documents import DocumentSpec, build_documents
@@ -126,11 +207,17 @@ if st.button("Score", key="sc_go"):
     with st.spinner("Scoring…"):
         try:
             saved = load_feature_config(ws, target_ds)
-            feats = compute_dataset_features(ws, target_ds, FeatureConfig(disabled=[], custom=saved.custom)).data
+            feats = compute_dataset_features(
+                ws, target_ds, FeatureConfig(disabled=[], custom=saved.custom)
+            ).data
             docs = None
             if run.params.get("use_text", True):
-                docs = build_documents(feats, ws.load_table(target_ds, "reviews"), ws.load_table(target_ds, "customers"),
-                                       DocumentSpec(include_profile=False))["document"].tolist()
+                docs = build_documents(
+                    feats,
+                    ws.load_table(target_ds, "reviews"),
+                    ws.load_table(target_ds, "customers"),
+                    DocumentSpec(include_profile=False),
+                )["document"].tolist()
             scored = score(run.path / "bundle", feats, docs)
         except (ValueError, KeyError) as exc:
             st.error(str(exc), icon=":material/error:")
@@ -142,6 +229,14 @@ if st.session_state.get("sc_result") and st.session_state["sc_result"][:2] == (r
 
     scored = st.session_state["sc_result"][2]
     st.dataframe(scored.head(500).round(3), hide_index=True, width="stretch")
-    st.caption("Predicted classes: " + ", ".join(f"{k} {v:,}" for k, v in scored["predicted"].value_counts().items()))
-    st.download_button(f"Download {len(scored):,} scores (CSV)", to_safe_csv_bytes(scored), file_name="scores.csv",
-                       mime="text/csv", key="sc_dl")
+    st.caption(
+        "Predicted classes: "
+        + ", ".join(f"{k} {v:,}" for k, v in scored["predicted"].value_counts().items())
+    )
+    st.download_button(
+        f"Download {len(scored):,} scores (CSV)",
+        to_safe_csv_bytes(scored),
+        file_name="scores.csv",
+        mime="text/csv",
+        key="sc_dl",
+    )

@@ -29,15 +29,22 @@ if customers is not None:
     seg = seg.merge(customers[["customer_id", *attrs]], on="customer_id", how="left")
 
 hidden = {"customer_id", "x", "y"}
-colour_options = ["segment_name"] + [c for c in seg.columns if c not in hidden and c != "segment_name"]
+colour_options = ["segment_name"] + [
+    c for c in seg.columns if c not in hidden and c != "segment_name"
+]
 c1, c2, c3 = st.columns([2, 1, 1])
 colour = c1.selectbox(
-    "Colour by", colour_options, key="explore_colour",
+    "Colour by",
+    colour_options,
+    key="explore_colour",
     format_func=lambda c: "segment" if c == "segment_name" else c,
     help="Segments, any feature (continuous colour scale) or any customer attribute.",
 )
 max_points = c2.select_slider(
-    "Points drawn", [5_000, 20_000, 50_000, 100_000, 200_000], value=50_000, key="explore_points",
+    "Points drawn",
+    [5_000, 20_000, 50_000, 100_000, 200_000],
+    value=50_000,
+    key="explore_points",
     help="Large maps are drawn from a random sample so the page stays responsive; "
     "selections and exports always use every customer in the selected area.",
 )
@@ -53,8 +60,12 @@ if len(shown) < len(seg):
 sel_key = f"explore_map_{run.id}"
 fig = customer_map(shown, colour)
 event = st.plotly_chart(
-    fig, key=sel_key, on_select="rerun", selection_mode=("points", "box", "lasso"),
-    width="stretch", config={"scrollZoom": True, "displaylogo": False},
+    fig,
+    key=sel_key,
+    on_select="rerun",
+    selection_mode=("points", "box", "lasso"),
+    width="stretch",
+    config={"scrollZoom": True, "displaylogo": False},
 )
 points = event.selection.points if event and event.selection else []
 selected_ids = [p["customdata"][0] for p in points if p.get("customdata")]
@@ -71,23 +82,35 @@ m1.metric("Selected customers", fmt_int(len(sel)))
 m2.metric("Share of customers", fmt_pct(len(sel) / len(seg)))
 if "monetary" in sel:
     m3.metric("Revenue", fmt_money(sel["monetary"].sum()))
-    m4.metric("Share of revenue", fmt_pct(max(0.0, sel["monetary"].clip(lower=0).sum()) / total_rev) if total_rev else "—")
+    m4.metric(
+        "Share of revenue",
+        fmt_pct(max(0.0, sel["monetary"].clip(lower=0).sum()) / total_rev) if total_rev else "—",
+    )
 mix = sel["segment_name"].value_counts(normalize=True)
-st.caption("Segments in the selection: " + ", ".join(f"{k} {fmt_pct(v)}" for k, v in mix.head(6).items()))
+st.caption(
+    "Segments in the selection: " + ", ".join(f"{k} {fmt_pct(v)}" for k, v in mix.head(6).items())
+)
 
 export = segment_list(sel, names)
 st.dataframe(export.head(1000), hide_index=True, width="stretch")
 e1, e2 = st.columns(2)
 bom = e1.checkbox("UTF-8 with BOM (for Excel)", value=False, key="explore_bom")
 e1.download_button(
-    f"Download {fmt_int(len(export))} customers (CSV)", to_safe_csv_bytes(export, excel_bom=bom),
-    file_name="selection.csv", mime="text/csv", key="explore_dl",
+    f"Download {fmt_int(len(export))} customers (CSV)",
+    to_safe_csv_bytes(export, excel_bom=bom),
+    file_name="selection.csv",
+    mime="text/csv",
+    key="explore_dl",
 )
 with e2.form("save_selection"):
-    new_name = st.text_input("Save as a named segment", placeholder="e.g. Big spenders in the north")
+    new_name = st.text_input(
+        "Save as a named segment", placeholder="e.g. Big spenders in the north"
+    )
     if st.form_submit_button("Save") and new_name.strip():
         save_selection(ws, run.id, new_name.strip(), sel["customer_id"].tolist())
-        st.success(f"Saved '{new_name.strip()}' ({fmt_int(len(sel))} customers). Export it on the Export page.")
+        st.success(
+            f"Saved '{new_name.strip()}' ({fmt_int(len(sel))} customers). Export it on the Export page."
+        )
 
 num_cols = [c for c in seg.select_dtypes("number").columns if c not in ("x", "y", "confidence")]
 if num_cols:
@@ -98,7 +121,9 @@ if num_cols:
             "everyone": seg[num_cols].mean().to_numpy(),
         }
     )
-    comp["ratio"] = np.where(comp["everyone"].abs() > 1e-12, comp["selection"] / comp["everyone"], np.nan)
+    comp["ratio"] = np.where(
+        comp["everyone"].abs() > 1e-12, comp["selection"] / comp["everyone"], np.nan
+    )
     comp = comp.reindex(comp["ratio"].sub(1).abs().sort_values(ascending=False).index)
     with st.expander("How the selection differs from everyone (feature means)", expanded=False):
         st.dataframe(comp.round(3), hide_index=True, width="stretch")

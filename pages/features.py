@@ -28,7 +28,9 @@ st.caption(
 # ------------------------------------------------------------------------------- cutoff
 c1, c2 = st.columns([1, 2])
 use_cutoff = c1.toggle(
-    "Use a cutoff date", value=config.cutoff is not None, key="feat_use_cutoff",
+    "Use a cutoff date",
+    value=config.cutoff is not None,
+    key="feat_use_cutoff",
     help="Only orders, reviews and sign-ups before this date are used; recency is measured to it.",
 )
 cutoff = None
@@ -47,7 +49,10 @@ except ValueError as exc:
 
 # ---------------------------------------------------------------------------- catalogue
 st.subheader("Catalogue")
-st.caption(f"Reference date **{ref_date:%Y-%m-%d}**" + (f" · {len(categories)} category share features" if categories else ""))
+st.caption(
+    f"Reference date **{ref_date:%Y-%m-%d}**"
+    + (f" · {len(categories)} category share features" if categories else "")
+)
 rows = [
     {
         "use": f.name not in config.disabled,
@@ -62,7 +67,9 @@ rows = [
 edited = st.data_editor(
     pd.DataFrame(rows),
     column_config={
-        "use": st.column_config.CheckboxColumn(help="Include this feature in segmentation and models"),
+        "use": st.column_config.CheckboxColumn(
+            help="Include this feature in segmentation and models"
+        ),
         "feature": st.column_config.TextColumn(disabled=True),
         "group": st.column_config.TextColumn(disabled=True),
         "description": st.column_config.TextColumn(disabled=True, width="large"),
@@ -89,9 +96,13 @@ with st.expander("Add a custom SQL feature"):
     with st.form("custom_feature", clear_on_submit=False):
         name = st.text_input("Name (snake_case)", placeholder="big_orders", key="cf_name")
         source = st.selectbox("Table", SOURCES, key="cf_source")
-        sql = st.text_area("SQL expression", placeholder="count(*) FILTER (WHERE amount >= 100)", key="cf_sql")
+        sql = st.text_area(
+            "SQL expression", placeholder="count(*) FILTER (WHERE amount >= 100)", key="cf_sql"
+        )
         description = st.text_input("Description (optional)", key="cf_desc")
-        fill_zero = st.checkbox("Customers with no rows get 0 (instead of empty)", value=True, key="cf_fill")
+        fill_zero = st.checkbox(
+            "Customers with no rows get 0 (instead of empty)", value=True, key="cf_fill"
+        )
         submitted = st.form_submit_button("Check and add")
     if submitted:
         try:
@@ -99,7 +110,12 @@ with st.expander("Add a custom SQL feature"):
                 raise FeatureSQLError(f"there is already a custom feature called '{name.strip()}'")
             with feature_engine(ws, ds.id, cutoff) as eng:
                 feat = validate_custom_feature(
-                    name, sql, source, description=description, engine=eng, fill=0 if fill_zero else None
+                    name,
+                    sql,
+                    source,
+                    description=description,
+                    engine=eng,
+                    fill=0 if fill_zero else None,
                 )
         except FeatureSQLError as exc:
             st.error(str(exc), icon=":material/error:")
@@ -109,7 +125,9 @@ with st.expander("Add a custom SQL feature"):
             st.success(f"Feature '{feat.name}' added.", icon=":material/check_circle:")
             st.rerun()
     if config.custom:
-        drop = st.selectbox("Remove a custom feature", [f.name for f in config.custom], key="cf_drop")
+        drop = st.selectbox(
+            "Remove a custom feature", [f.name for f in config.custom], key="cf_drop"
+        )
         if st.button("Remove", key="cf_remove"):
             config.custom = [f for f in config.custom if f.name != drop]
             state.store_feature_config(ds.id, config)
@@ -156,7 +174,9 @@ clip = st.toggle("Clip the top 1% (long tails)", value=True, key="dist_clip")
 if clip and len(values):
     values = values[values <= values.quantile(0.99)]
 fig = px.histogram(values, x=chosen, nbins=50, color_discrete_sequence=["#0072B2"])
-fig.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10), showlegend=False, yaxis_title="customers")
+fig.update_layout(
+    height=320, margin=dict(l=10, r=10, t=10, b=10), showlegend=False, yaxis_title="customers"
+)
 st.plotly_chart(fig, width="stretch", key="dist_chart")
 
 with st.expander("The SQL that computed this table"):

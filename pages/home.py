@@ -54,9 +54,17 @@ cols[1].metric("Orders", fmt_int(summary.n_orders))
 cols[2].metric("Net revenue", fmt_money(summary.revenue))
 cols[3].metric("Reviews", fmt_int(summary.n_reviews))
 if summary.first_order is not None:
-    months = (summary.last_order.year - summary.first_order.year) * 12 + summary.last_order.month - summary.first_order.month + 1
-    cols[4].metric("Months of orders", fmt_int(months),
-                   help=f"{summary.first_order:%d %b %Y} – {summary.last_order:%d %b %Y}")
+    months = (
+        (summary.last_order.year - summary.first_order.year) * 12
+        + summary.last_order.month
+        - summary.first_order.month
+        + 1
+    )
+    cols[4].metric(
+        "Months of orders",
+        fmt_int(months),
+        help=f"{summary.first_order:%d %b %Y} – {summary.last_order:%d %b %Y}",
+    )
 else:
     cols[4].metric("Months of orders", "—")
 
@@ -73,7 +81,12 @@ steps = [
     ("Customer features computed", features_ready, "features", "Compute features"),
     ("Customers segmented", bool(runs), "segments", "Run a segmentation"),
     ("Segments explored, named and exported", None, "profiles", "Read the segment profiles"),
-    ("A model fine-tuned to predict segments, churn or value", bool(models), "train", "Train a model"),
+    (
+        "A model fine-tuned to predict segments, churn or value",
+        bool(models),
+        "train",
+        "Train a model",
+    ),
 ]
 next_done = False
 for label, done, target, action in steps:
@@ -82,7 +95,9 @@ for label, done, target, action in steps:
             c1, _ = st.columns([3, 2])
             c1.markdown(f":material/arrow_right: {label}")
             links = st.columns(3)
-            links[0].page_link(page("explore"), label="Explore the map", icon=":material/scatter_plot:")
+            links[0].page_link(
+                page("explore"), label="Explore the map", icon=":material/scatter_plot:"
+            )
             links[1].page_link(page("profiles"), label="Segment profiles", icon=":material/groups:")
             links[2].page_link(page("export"), label="Export lists", icon=":material/download:")
         continue
@@ -95,12 +110,18 @@ for label, done, target, action in steps:
     else:
         c2.page_link(page(target), label="Open", icon=":material/arrow_forward:")
 if models:
-    st.page_link(page("evaluate"), label="See how the model compares with the baselines", icon=":material/analytics:")
+    st.page_link(
+        page("evaluate"),
+        label="See how the model compares with the baselines",
+        icon=":material/analytics:",
+    )
 
 if warnings:
     st.warning("\n\n".join(warnings), icon=":material/warning:")
 
-if not features_ready and st.button("Compute features now", type="primary", key="home_compute_features"):
+if not features_ready and st.button(
+    "Compute features now", type="primary", key="home_compute_features"
+):
     with st.spinner("Computing customer features with DuckDB…"):
         table = compute_dataset_features(ws, ds.id, config)
     st.success(f"{len(table.data):,} customers × {len(table.features)} features computed.")

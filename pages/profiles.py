@@ -34,8 +34,18 @@ def _profiles(run_id: str, dataset_id: str, updated: str):
 profiles = _profiles(run.id, ds.id, run.updated_at)
 saved_names = segment_names(ws, run.id)
 colours = segment_colours([p.segment for p in profiles])
-RADAR = ["recency_days", "frequency", "monetary", "avg_order_value", "discount_rate", "return_rate",
-         "holiday_share", "review_count", "avg_rating", "tenure_days"]
+RADAR = [
+    "recency_days",
+    "frequency",
+    "monetary",
+    "avg_order_value",
+    "discount_rate",
+    "return_rate",
+    "holiday_share",
+    "review_count",
+    "avg_rating",
+    "tenure_days",
+]
 
 
 def _radar(p, colour: str, other=None) -> go.Figure:
@@ -43,10 +53,22 @@ def _radar(p, colour: str, other=None) -> go.Figure:
     fig = go.Figure()
     for prof, col in ((p, colour), (other, "#D55E00")) if other else ((p, colour),):
         vals = [max(-2.5, min(2.5, prof.z.get(f, 0.0))) for f in feats]
-        fig.add_trace(go.Scatterpolar(r=vals + vals[:1], theta=feats + feats[:1], fill="toself",
-                                      name=saved_names.get(prof.segment, prof.name), line_color=col, opacity=0.7))
-    fig.update_layout(height=280, margin=dict(l=30, r=30, t=20, b=20), showlegend=other is not None,
-                      polar=dict(radialaxis=dict(range=[-2.5, 2.5], tickvals=[-2, 0, 2])))
+        fig.add_trace(
+            go.Scatterpolar(
+                r=vals + vals[:1],
+                theta=feats + feats[:1],
+                fill="toself",
+                name=saved_names.get(prof.segment, prof.name),
+                line_color=col,
+                opacity=0.7,
+            )
+        )
+    fig.update_layout(
+        height=280,
+        margin=dict(l=30, r=30, t=20, b=20),
+        showlegend=other is not None,
+        polar=dict(radialaxis=dict(range=[-2.5, 2.5], tickvals=[-2, 0, 2])),
+    )
     return fig
 
 
@@ -60,26 +82,41 @@ for i in range(0, len(profiles), 2):
     for col, p in zip(cols, profiles[i : i + 2], strict=False):
         with col, st.container(border=True):
             current = saved_names.get(p.segment, p.name)
-            new = st.text_input(f"Name of {p.segment}", value=current, key=f"name_{run.id}_{p.segment}",
-                                help="Automatic name from the segment's traits; rename it freely")
+            new = st.text_input(
+                f"Name of {p.segment}",
+                value=current,
+                key=f"name_{run.id}_{p.segment}",
+                help="Automatic name from the segment's traits; rename it freely",
+            )
             if new.strip() and new.strip() != current:
                 renamed[p.segment] = new.strip()
             m1, m2, m3 = st.columns(3)
             m1.metric("Customers", fmt_int(p.size))
             m2.metric("Share of customers", fmt_pct(p.share))
-            m3.metric("Share of revenue", fmt_pct(p.revenue_share),
-                      help=f"Net revenue of this segment: {fmt_money(p.revenue)}")
+            m3.metric(
+                "Share of revenue",
+                fmt_pct(p.revenue_share),
+                help=f"Net revenue of this segment: {fmt_money(p.revenue)}",
+            )
             if p.traits:
                 st.markdown(" ".join(f"`{t}`" for t in p.traits))
-            st.plotly_chart(_radar(p, colours[p.segment]), width="stretch", key=f"radar_{p.segment}")
+            st.plotly_chart(
+                _radar(p, colours[p.segment]), width="stretch", key=f"radar_{p.segment}"
+            )
             if p.top_categories:
-                st.markdown("**Top categories:** " + ", ".join(f"{c} ({fmt_pct(v)})" for c, v in p.top_categories))
+                st.markdown(
+                    "**Top categories:** "
+                    + ", ".join(f"{c} ({fmt_pct(v)})" for c, v in p.top_categories)
+                )
             if p.words:
                 st.markdown("**Distinctive review words:** " + ", ".join(w for w, _ in p.words[:8]))
             if p.actions:
                 st.markdown("**Playbook**")
                 for a in p.actions:
-                    st.markdown(f"- **{a.title}** — {a.detail}  \n  <small>why: {a.why}</small>", unsafe_allow_html=False)
+                    st.markdown(
+                        f"- **{a.title}** — {a.detail}  \n  <small>why: {a.why}</small>",
+                        unsafe_allow_html=False,
+                    )
 if renamed:
     save_segment_names(ws, run.id, {**saved_names, **renamed})
     st.toast("Names saved")

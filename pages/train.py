@@ -13,7 +13,7 @@ from core.jobs import is_job, read_status, resume, submit
 from dashboard import state
 from dashboard.components.empty import require_dataset
 from dashboard.components.format import fmt_int, fmt_pct
-from dashboard.components.jobs import job_progress
+from dashboard.components.jobs import current_job, job_progress
 from dashboard.navigation import page
 
 st.title("Train")
@@ -29,12 +29,23 @@ except Exception:  # noqa: BLE001 - a broken CUDA set-up must not break the page
 st.caption(
     "Fine-tune a transformer over each customer's document (their reviews) together with an MLP "
     "over their numeric features, to predict a label, churn, a future value tier or segments. "
-    + (f"GPU available: **{gpu}** (bf16)." if gpu else "No GPU here: training runs on the CPU; keep the model small or sample customers.")
+    + (
+        f"GPU available: **{gpu}** (bf16)."
+        if gpu
+        else "No GPU here: training runs on the CPU; keep the model small or sample customers."
+    )
 )
 
 customers = ws.load_table(ds.id, "customers")
-label_cols = [c for c in (customers.columns if customers is not None else []) if c != "customer_id"
-              and 1 < customers[c].nunique() <= 50] if customers is not None else []
+label_cols = (
+    [
+        c
+        for c in (customers.columns if customers is not None else [])
+        if c != "customer_id" and 1 < customers[c].nunique() <= 50
+    ]
+    if customers is not None
+    else []
+)
 seg_runs = [r for r in state.segment_runs(ds.id) if r.status == "done"]
 kinds = {
     "label_column": "An existing column (label, persona, churn flag, …)",
@@ -42,56 +53,112 @@ kinds = {
     "value_tier": "Future value tier: high / mid / low spend in N days after a cutoff",
     "cluster": "Segments from a segmentation run",
 }
-available = [k for k in kinds if (k != "label_column" or label_cols) and (k != "cluster" or seg_runs)
-             and (k not in ("churn", "value_tier") or "orders" in ds.tables)]
+available = [
+    k
+    for k in kinds
+    if (k != "label_column" or label_cols)
+    and (k != "cluster" or seg_runs)
+    and (k not in ("churn", "value_tier") or "orders" in ds.tables)
+]
 
 from core.datasets import compute_dataset_features  # noqa: E402
 
 feature_names = [f.name for f in compute_dataset_features(ws, ds.id).features]
 
 with st.form("train_form"):
-    target = st.selectbox("Target", available, format_func=kinds.get, key="tr_target",
-                          help="Time-split targets (churn, value tier) compute features only from data before the cutoff, so nothing leaks from the future.")
+    target = st.selectbox(
+        "Target",
+        available,
+        format_func=kinds.get,
+        key="tr_target",
+        help="Time-split targets (churn, value tier) compute features only from data before the cutoff, so nothing leaks from the future.",
+    )
     c1, c2 = st.columns(2)
-    label_column = c1.selectbox("Label column", label_cols or ["—"], key="tr_label",
-                                index=label_cols.index("persona") if "persona" in label_cols else 0,
-                                help="For the 'existing column' target")
-    horizon = c2.number_input("Horizon (days)", 14, 365, 90, key="tr_horizon", help="For churn and value tier")
-    seg_run = st.selectbox("Segmentation run", [r.id for r in seg_runs] or ["—"], key="tr_segrun",
-                           help="For the segments target")
+    label_column = c1.selectbox(
+        "Label column",
+        label_cols or ["—"],
+        key="tr_label",
+        index=label_cols.index("persona") if "persona" in label_cols else 0,
+        help="For the 'existing column' target",
+    )
+    horizon = c2.number_input(
+        "Horizon (days)", 14, 365, 90, key="tr_horizon", help="For churn and value tier"
+    )
+    seg_run = st.selectbox(
+        "Segmentation run",
+        [r.id for r in seg_runs] or ["—"],
+        key="tr_segrun",
+        help="For the segments target",
+    )
     chosen_features = st.multiselect(
-        "Numeric features", feature_names, default=feature_names, key="tr_features",
+        "Numeric features",
+        feature_names,
+        default=feature_names,
+        key="tr_features",
         help="What the numeric tower (and the baselines) see. Empty = text only. "
         "Switch features on or off for good on the Features page.",
     )
     c3, c4, c5 = st.columns(3)
-    use_text = c3.toggle("Use review text (transformer)", value="reviews" in ds.tables, key="tr_text",
-                         disabled="reviews" not in ds.tables)
+    use_text = c3.toggle(
+        "Use review text (transformer)",
+        value="reviews" in ds.tables,
+        key="tr_text",
+        disabled="reviews" not in ds.tables,
+    )
     epochs = c4.slider("Epochs", 1, 10, 2, key="tr_epochs")
     batch = c5.select_slider("Batch size", [4, 8, 16, 32, 64, 128], value=32, key="tr_batch")
     with st.expander("Advanced"):
         a1, a2, a3 = st.columns(3)
-        encoder = a1.text_input("Encoder", "default", key="tr_encoder",
-                                help="'default' = offline all-MiniLM-L6-v2; or a local model directory / cached HF id")
-        lr = a2.select_slider("Learning rate (encoder)", [1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4], value=5e-5, key="tr_lr")
-        device = a3.selectbox("Device", ["auto", "cuda", "cpu"], key="tr_device", help="auto uses a GPU when present")
+        encoder = a1.text_input(
+            "Encoder",
+            "default",
+            key="tr_encoder",
+            help="'default' = offline all-MiniLM-L6-v2; or a local model directory / cached HF id",
+        )
+        lr = a2.select_slider(
+            "Learning rate (encoder)", [1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4], value=5e-5, key="tr_lr"
+        )
+        device = a3.selectbox(
+            "Device", ["auto", "cuda", "cpu"], key="tr_device", help="auto uses a GPU when present"
+        )
         b1, b2, b3 = st.columns(3)
-        cv_folds = b3.selectbox("Cross-validation folds", [0, 3, 5], key="tr_cv",
-                                help="0 = holdout only. k folds train k more models (k× the time).")
-        max_len = b1.select_slider("Tokens per document", [32, 64, 128, 256], value=128, key="tr_maxlen")
-        max_customers = b2.number_input("Customers to train on (0 = all)", 0, 10_000_000,
-                                        0 if gpu else min(4000, ds.n_customers or 4000), step=1000, key="tr_max",
-                                        help="A stratified sample keeps CPU training short")
+        cv_folds = b3.selectbox(
+            "Cross-validation folds",
+            [0, 3, 5],
+            key="tr_cv",
+            help="0 = holdout only. k folds train k more models (k× the time).",
+        )
+        max_len = b1.select_slider(
+            "Tokens per document", [32, 64, 128, 256], value=128, key="tr_maxlen"
+        )
+        max_customers = b2.number_input(
+            "Customers to train on (0 = all)",
+            0,
+            10_000_000,
+            0 if gpu else min(4000, ds.n_customers or 4000),
+            step=1000,
+            key="tr_max",
+            help="A stratified sample keeps CPU training short",
+        )
     go_btn = st.form_submit_button("Start training", type="primary")
 
 if go_btn:
     params = FinetuneParams(
-        target=target, label_column=label_column if target == "label_column" else None,
-        segment_run=seg_run if target == "cluster" else None, horizon_days=int(horizon),
-        use_text=bool(use_text), encoder=encoder.strip() or "default", epochs=int(epochs),
-        batch_size=int(batch), lr=float(lr), max_length=int(max_len), device=device,
-        max_customers=int(max_customers) or None, cv_folds=int(cv_folds),
-        features=list(chosen_features), use_numeric=bool(chosen_features),
+        target=target,
+        label_column=label_column if target == "label_column" else None,
+        segment_run=seg_run if target == "cluster" else None,
+        horizon_days=int(horizon),
+        use_text=bool(use_text),
+        encoder=encoder.strip() or "default",
+        epochs=int(epochs),
+        batch_size=int(batch),
+        lr=float(lr),
+        max_length=int(max_len),
+        device=device,
+        max_customers=int(max_customers) or None,
+        cv_folds=int(cv_folds),
+        features=list(chosen_features),
+        use_numeric=bool(chosen_features),
     )
     # Check the target first (fast): a bad choice is refused here, leakage is flagged before
     # any time is spent training.
@@ -104,8 +171,11 @@ if go_btn:
         st.error(str(exc), icon=":material/error:")
     else:
         counts = tgt.labels["label"].value_counts()
-        st.info(f"Target **{tgt.name}**: {fmt_int(len(tgt.labels))} customers — "
-                + ", ".join(f"{c} {fmt_int(counts.get(c, 0))}" for c in tgt.classes), icon=":material/target:")
+        st.info(
+            f"Target **{tgt.name}**: {fmt_int(len(tgt.labels))} customers — "
+            + ", ".join(f"{c} {fmt_int(counts.get(c, 0))}" for c in tgt.classes),
+            icon=":material/target:",
+        )
         for w in tgt.warnings + leakage_check(tgt, params.features or []):
             st.warning(w, icon=":material/warning:")
         run = submit(ws, "train", ds.id, params.to_dict())
@@ -125,18 +195,49 @@ def _curves(run_dir) -> None:
     evals = [h for h in hist if h.get("kind") == "eval"]
     c1, c2 = st.columns(2)
     if steps:
-        fig = go.Figure(go.Scatter(x=[s["step"] for s in steps], y=[s["loss"] for s in steps],
-                                   mode="lines", line_color="#0072B2", name="training loss"))
-        fig.update_layout(height=260, margin=dict(l=10, r=10, t=30, b=10), title="Training loss", xaxis_title="step")
+        fig = go.Figure(
+            go.Scatter(
+                x=[s["step"] for s in steps],
+                y=[s["loss"] for s in steps],
+                mode="lines",
+                line_color="#0072B2",
+                name="training loss",
+            )
+        )
+        fig.update_layout(
+            height=260,
+            margin=dict(l=10, r=10, t=30, b=10),
+            title="Training loss",
+            xaxis_title="step",
+        )
         c1.plotly_chart(fig, width="stretch", key=f"loss_{run_dir.name}_{len(steps)}")
     if evals:
         fig = go.Figure()
-        fig.add_trace(go.Scatter(x=[e["epoch"] + 1 for e in evals], y=[e["val_macro_f1"] for e in evals],
-                                 mode="lines+markers", name="macro-F1", line_color="#009E73"))
-        fig.add_trace(go.Scatter(x=[e["epoch"] + 1 for e in evals], y=[e["val_accuracy"] for e in evals],
-                                 mode="lines+markers", name="accuracy", line_color="#E69F00"))
-        fig.update_layout(height=260, margin=dict(l=10, r=10, t=30, b=10), title="Validation", xaxis_title="epoch",
-                          yaxis_range=[0, 1])
+        fig.add_trace(
+            go.Scatter(
+                x=[e["epoch"] + 1 for e in evals],
+                y=[e["val_macro_f1"] for e in evals],
+                mode="lines+markers",
+                name="macro-F1",
+                line_color="#009E73",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=[e["epoch"] + 1 for e in evals],
+                y=[e["val_accuracy"] for e in evals],
+                mode="lines+markers",
+                name="accuracy",
+                line_color="#E69F00",
+            )
+        )
+        fig.update_layout(
+            height=260,
+            margin=dict(l=10, r=10, t=30, b=10),
+            title="Validation",
+            xaxis_title="epoch",
+            yaxis_range=[0, 1],
+        )
         c2.plotly_chart(fig, width="stretch", key=f"val_{run_dir.name}_{len(evals)}")
 
 
@@ -150,13 +251,8 @@ def _watch(run_id: str) -> None:
         st.rerun()
 
 
-job_id = st.session_state.get("train_job")
 runs = ws.list_runs(ds.id, kind="train")
-if job_id is None:
-    for r in runs:  # survive reloads: show a job that is still going
-        if r.status in ("queued", "running") and is_job(r.path) and not read_status(r.path).finished:
-            job_id = r.id
-            break
+job_id = current_job("train_job", runs)
 if job_id:
     st.subheader("Training")
     _watch(job_id)
@@ -167,20 +263,28 @@ if not runs:
     st.stop()
 rows = []
 for r in runs:
-    rows.append({
-        "run": r.id, "target": r.summary.get("target", r.params.get("target")),
-        "state": read_status(r.path).state if is_job(r.path) else r.status, "test macro-F1": r.summary.get("test_macro_f1"),
-        "best baseline": max(r.summary.get("baselines", {}).values(), default=None),
-        "customers": fmt_int(r.summary.get("n_customers")), "seconds": r.summary.get("seconds"),
-        "device": r.summary.get("device"),
-    })
+    rows.append(
+        {
+            "run": r.id,
+            "target": r.summary.get("target", r.params.get("target")),
+            "state": read_status(r.path).state if is_job(r.path) else r.status,
+            "test macro-F1": r.summary.get("test_macro_f1"),
+            "best baseline": max(r.summary.get("baselines", {}).values(), default=None),
+            "customers": fmt_int(r.summary.get("n_customers")),
+            "seconds": r.summary.get("seconds"),
+            "device": r.summary.get("device"),
+        }
+    )
 table = pd.DataFrame(rows)
 st.dataframe(table.round(3), hide_index=True, width="stretch")
 stuck = [r for r in runs if is_job(r.path) and read_status(r.path).state in ("failed", "cancelled")]
 if stuck:
     c1, c2 = st.columns([3, 1])
-    pick = c1.selectbox("Resume a stopped or failed run (continues from its last checkpoint)",
-                        [r.id for r in stuck], key="tr_resume_pick")
+    pick = c1.selectbox(
+        "Resume a stopped or failed run (continues from its last checkpoint)",
+        [r.id for r in stuck],
+        key="tr_resume_pick",
+    )
     err = read_status(next(r for r in stuck if r.id == pick).path).error
     if err:
         c1.caption(f"Error: {err}")

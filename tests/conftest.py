@@ -17,5 +17,10 @@ def demo_tiny_bert():
     from core.demo import _NEUTRAL, _PHRASES
     from core.encoders import tiny_bert
 
-    words = {w.strip(".,!?'").lower() for bank in [*_PHRASES.values(), _NEUTRAL] for s in bank for w in s.split()}
+    words = {
+        w.strip(".,!?'").lower()
+        for bank in [*_PHRASES.values(), _NEUTRAL]
+        for s in bank
+        for w in s.split()
+    }
     return tiny_bert(seed=0, vocab_words=sorted(words))

@@ -8,8 +8,22 @@ import plotly.graph_objects as go
 
 # Okabe–Ito, then Paul Tol's muted scheme: distinguishable with common colour-vision deficiencies.
 PALETTE = (
-    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
-    "#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255",
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#000000",
+    "#332288",
+    "#88CCEE",
+    "#44AA99",
+    "#117733",
+    "#999933",
+    "#DDCC77",
+    "#CC6677",
+    "#882255",
 )
 NOISE_COLOUR = "#BBBBBB"
 CONTINUOUS_SCALE = "Viridis"
@@ -18,7 +32,11 @@ _HOVER_COLS = ("segment_name", "monetary", "frequency", "recency_days")
 
 
 def is_categorical(s: pd.Series) -> bool:
-    if isinstance(s.dtype, pd.CategoricalDtype) or s.dtype == object or pd.api.types.is_string_dtype(s):
+    if (
+        isinstance(s.dtype, pd.CategoricalDtype)
+        or s.dtype == object
+        or pd.api.types.is_string_dtype(s)
+    ):
         return True
     if pd.api.types.is_bool_dtype(s):
         return True
@@ -63,9 +81,13 @@ def customer_map(df: pd.DataFrame, colour: str, height: int = 620) -> go.Figure:
             data, hover = _custom(part)
             fig.add_trace(
                 go.Scattergl(
-                    x=part["x"], y=part["y"], mode="markers", name=f"{cat} ({len(part):,})",
+                    x=part["x"],
+                    y=part["y"],
+                    mode="markers",
+                    name=f"{cat} ({len(part):,})",
                     marker=dict(size=4, color=colours[cat], opacity=0.75),
-                    customdata=data, hovertemplate=hover,
+                    customdata=data,
+                    hovertemplate=hover,
                     unselected=dict(marker=dict(opacity=0.08, color="#BBBBBB")),
                 )
             )
@@ -75,17 +97,34 @@ def customer_map(df: pd.DataFrame, colour: str, height: int = 620) -> go.Figure:
         lo, hi = np.nanpercentile(vals, [1, 99]) if vals.notna().any() else (0, 1)
         fig.add_trace(
             go.Scattergl(
-                x=df["x"], y=df["y"], mode="markers", name=colour,
-                marker=dict(size=4, color=vals, colorscale=CONTINUOUS_SCALE, cmin=lo, cmax=hi,
-                            opacity=0.8, colorbar=dict(title=colour, thickness=12)),
-                customdata=data, hovertemplate=hover.replace("<extra></extra>", f"<br>{colour}: %{{marker.color:.3g}}<extra></extra>"),
+                x=df["x"],
+                y=df["y"],
+                mode="markers",
+                name=colour,
+                marker=dict(
+                    size=4,
+                    color=vals,
+                    colorscale=CONTINUOUS_SCALE,
+                    cmin=lo,
+                    cmax=hi,
+                    opacity=0.8,
+                    colorbar=dict(title=colour, thickness=12),
+                ),
+                customdata=data,
+                hovertemplate=hover.replace(
+                    "<extra></extra>", f"<br>{colour}: %{{marker.color:.3g}}<extra></extra>"
+                ),
                 unselected=dict(marker=dict(opacity=0.08)),
             )
         )
     fig.update_layout(
-        height=height, dragmode="lasso", margin=dict(l=0, r=0, t=10, b=0),
-        xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor="x"),
-        legend=dict(itemsizing="constant", title=None), plot_bgcolor="white",
+        height=height,
+        dragmode="lasso",
+        margin=dict(l=0, r=0, t=10, b=0),
+        xaxis=dict(visible=False),
+        yaxis=dict(visible=False, scaleanchor="x"),
+        legend=dict(itemsizing="constant", title=None),
+        plot_bgcolor="white",
         uirevision="customer-map",
     )
     return fig

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.jobs import read_status, request_stop
+from core.jobs import is_job, read_status, request_stop
 
 
 def _fmt_eta(seconds: float | None) -> str:
@@ -19,8 +19,15 @@ def job_progress(run, *, key: str) -> str:
     """Draw the job's state; returns it (queued, running, done, failed, cancelled)."""
     status = read_status(run.path)
     if status.state in ("queued", "running"):
-        st.progress(min(1.0, max(0.0, status.fraction)), text=f"{status.message}{_fmt_eta(status.eta_seconds())}")
-        if st.button("Stop", key=f"stop_{key}_{run.id}", help="Stops between steps; nothing half-written is kept"):
+        st.progress(
+            min(1.0, max(0.0, status.fraction)),
+            text=f"{status.message}{_fmt_eta(status.eta_seconds())}",
+        )
+        if st.button(
+            "Stop",
+            key=f"stop_{key}_{run.id}",
+            help="Stops between steps; nothing half-written is kept",
+        ):
             request_stop(run.path)
             st.toast("Asked the job to stop")
     elif status.state == "done":
@@ -30,3 +37,17 @@ def job_progress(run, *, key: str) -> str:
     else:
         st.error(f"The job failed: {status.error}", icon=":material/error:")
     return status.state
+
+
+def current_job(session_key: str, runs) -> str | None:
+    """The job this session launched, else one of `runs` still going (pages survive reloads)."""
+    job_id = st.session_state.get(session_key)
+    if job_id is None:
+        for r in runs:
+            if (
+                r.status in ("queued", "running")
+                and is_job(r.path)
+                and not read_status(r.path).finished
+            ):
+                return r.id
+    return job_id

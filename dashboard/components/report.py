@@ -11,12 +11,21 @@ from core.export import to_safe_csv_bytes
 from dashboard.components.format import fmt_int
 
 
-def render_report(report: dict[str, Any], rejected: pd.DataFrame | None = None, *, key: str) -> None:
+def render_report(
+    report: dict[str, Any], rejected: pd.DataFrame | None = None, *, key: str
+) -> None:
     """One file's report. `rejected` holds the full rejected rows (the report may cap its list)."""
-    read, kept, rej = report.get("rows_read", 0), report.get("rows_kept", 0), report.get("rows_rejected", 0)
+    read, kept, rej = (
+        report.get("rows_read", 0),
+        report.get("rows_kept", 0),
+        report.get("rows_rejected", 0),
+    )
     icon = (
-        ":material/check_circle:" if rej == 0 and not report.get("warnings")
-        else ":material/warning:" if rej == 0 else ":material/error:"
+        ":material/check_circle:"
+        if rej == 0 and not report.get("warnings")
+        else ":material/warning:"
+        if rej == 0
+        else ":material/error:"
     )
     with st.expander(
         f"**{report.get('file', '?')}** → {report.get('table', '?')}: "
@@ -30,7 +39,11 @@ def render_report(report: dict[str, Any], rejected: pd.DataFrame | None = None, 
         c3.metric("Rows rejected", fmt_int(rej))
         detected = [
             f"{label}: `{report[k]}`"
-            for k, label in (("encoding", "encoding"), ("delimiter", "delimiter"), ("decimal", "decimal mark"))
+            for k, label in (
+                ("encoding", "encoding"),
+                ("delimiter", "delimiter"),
+                ("decimal", "decimal mark"),
+            )
             if report.get(k)
         ]
         if report.get("date_formats"):

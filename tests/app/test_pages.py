@@ -153,7 +153,11 @@ def test_segments_page_shows_run_and_scores_k(segmented_ws):
     at = _app().run()
     at.switch_page("../pages/segments.py").run()
     assert not at.exception
-    sizes = [d.value for d in at.dataframe if "customers" in d.value.columns and "share" in d.value.columns]
+    sizes = [
+        d.value
+        for d in at.dataframe
+        if "customers" in d.value.columns and "share" in d.value.columns
+    ]
     assert sizes and len(sizes[0]) == 5
     at.slider(key="k_range").set_value((2, 5)).run()
     next(b for b in at.button if b.key == "k_go").click().run()
@@ -189,7 +193,11 @@ def test_sidebar_switches_dataset(demo_ws):
     import pandas as pd
 
     orders = pd.DataFrame(
-        {"customer_id": ["a", "b"], "order_date": pd.to_datetime(["2024-01-01", "2024-02-01"]), "amount": [5.0, 7.0]}
+        {
+            "customer_id": ["a", "b"],
+            "order_date": pd.to_datetime(["2024-01-01", "2024-02-01"]),
+            "amount": [5.0, 7.0],
+        }
     )
     other = demo_ws.save_dataset("Tiny shop", {"orders": orders})
     at = _app().run()
@@ -207,7 +215,11 @@ def test_train_and_evaluate_pages(segmented_ws):
 
     from core.finetune import FinetuneParams, run_finetune
 
-    run_finetune(segmented_ws, "demo", FinetuneParams(target="churn", use_text=False, epochs=2, batch_size=64))
+    run_finetune(
+        segmented_ws,
+        "demo",
+        FinetuneParams(target="churn", use_text=False, epochs=2, batch_size=64),
+    )
     at.switch_page("../pages/train.py").run()
     assert not at.exception
     runs = [d.value for d in at.dataframe if "test macro-F1" in d.value.columns]

@@ -27,7 +27,9 @@ def _free_port() -> int:
 def browser():
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium for these tests")
+            pytest.fail(
+                f"{CHROMIUM} is missing: .ci/run installs Debian's chromium for these tests"
+            )
         pytest.skip(f"no chromium at {CHROMIUM} (apt-get install chromium chromium-driver)")
     from playwright.sync_api import sync_playwright
 
@@ -35,8 +37,14 @@ def browser():
         b = p.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         yield b
         b.close()
@@ -56,10 +64,27 @@ def served_app(tmp_path_factory):
     port = _free_port()
     env = dict(os.environ, SEGSTUDIO_HOME=str(root))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "dashboard" / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--server.fileWatcherType",
+            "none",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(120):
@@ -70,7 +95,9 @@ def served_app(tmp_path_factory):
             time.sleep(0.5)
     else:
         proc.kill()
-        raise RuntimeError("the app did not start: " + proc.stdout.read().decode(errors="replace")[-2000:])
+        raise RuntimeError(
+            "the app did not start: " + proc.stdout.read().decode(errors="replace")[-2000:]
+        )
     yield url, ws
     proc.terminate()
     try:

@@ -29,7 +29,9 @@ def _inside(x: np.ndarray, y: np.ndarray, poly: np.ndarray) -> np.ndarray:
 def _edge_distance(x: float, y: float, poly: np.ndarray) -> float:
     a, b = poly, np.roll(poly, -1, axis=0)
     ab = b - a
-    t = np.clip(((x - a[:, 0]) * ab[:, 0] + (y - a[:, 1]) * ab[:, 1]) / ((ab**2).sum(1) + 1e-300), 0, 1)
+    t = np.clip(
+        ((x - a[:, 0]) * ab[:, 0] + (y - a[:, 1]) * ab[:, 1]) / ((ab**2).sum(1) + 1e-300), 0, 1
+    )
     px, py = a[:, 0] + t * ab[:, 0], a[:, 1] + t * ab[:, 1]
     return float(np.sqrt((px - x) ** 2 + (py - y) ** 2).min())
 
@@ -47,16 +49,28 @@ def test_lasso_selection_table_and_csv(browser, served_app, tmp_path):
     page.wait_for_timeout(1500)
     drag = page.locator(".js-plotly-plot .nsewdrag").first
     box = drag.bounding_box()
-    cx, cy, w, h = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, box["width"], box["height"]
+    cx, cy, w, h = (
+        box["x"] + box["width"] / 2,
+        box["y"] + box["height"] / 2,
+        box["width"],
+        box["height"],
+    )
     # A generous lasso around the middle of the map.
-    path = [(cx - 0.3 * w, cy - 0.3 * h), (cx + 0.3 * w, cy - 0.3 * h), (cx + 0.3 * w, cy + 0.3 * h),
-            (cx - 0.3 * w, cy + 0.3 * h), (cx - 0.3 * w, cy - 0.29 * h)]
+    path = [
+        (cx - 0.3 * w, cy - 0.3 * h),
+        (cx + 0.3 * w, cy - 0.3 * h),
+        (cx + 0.3 * w, cy + 0.3 * h),
+        (cx - 0.3 * w, cy + 0.3 * h),
+        (cx - 0.3 * w, cy - 0.29 * h),
+    ]
     page.mouse.move(*path[0])
     page.mouse.down()
     for x, y in path[1:]:
         page.mouse.move(x, y, steps=8)
     page.mouse.up()
-    page.wait_for_selector('[data-testid="stMetric"]:has-text("Selected customers")', timeout=30_000)
+    page.wait_for_selector(
+        '[data-testid="stMetric"]:has-text("Selected customers")', timeout=30_000
+    )
     n_selected = int(_metric(page, "Selected customers").replace(",", ""))
     assert 0 < n_selected <= 1500
 

@@ -12,15 +12,25 @@ runner = CliRunner()
 
 
 def test_demo_then_features(workspace_root, tmp_path):
-    res = runner.invoke(app, ["demo", "--customers", "300", "--seed", "1", "--out", str(tmp_path / "raw")])
+    res = runner.invoke(
+        app, ["demo", "--customers", "300", "--seed", "1", "--out", str(tmp_path / "raw")]
+    )
     assert res.exit_code == 0, res.output
     assert "dataset 'demo' saved" in res.output
     assert (tmp_path / "raw" / "orders.csv").exists()
     out = tmp_path / "f.parquet"
     res = runner.invoke(
         app,
-        ["features", "demo", "--cutoff", "2026-01-01", "--custom", "big=count(*) FILTER (WHERE amount > 100)",
-         "--out", str(out)],
+        [
+            "features",
+            "demo",
+            "--cutoff",
+            "2026-01-01",
+            "--custom",
+            "big=count(*) FILTER (WHERE amount > 100)",
+            "--out",
+            str(out),
+        ],
     )
     assert res.exit_code == 0, res.output
     df = pd.read_parquet(out)
@@ -37,7 +47,8 @@ def test_ingest_files_and_list(workspace_root, tmp_path):
     )
     rejected = tmp_path / "rej.csv"
     res = runner.invoke(
-        app, ["ingest", str(customers), str(orders), "--name", "shop", "--rejected-out", str(rejected)]
+        app,
+        ["ingest", str(customers), str(orders), "--name", "shop", "--rejected-out", str(rejected)],
     )
     assert res.exit_code == 0, res.output
     assert "rejected 1" in res.output

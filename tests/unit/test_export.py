@@ -10,13 +10,27 @@ from core.export import neutralise_formulas, to_safe_csv_bytes
 def test_formula_cells_are_neutralised_numbers_untouched():
     df = pd.DataFrame(
         {
-            "name": ["=HYPERLINK(\"http://x\")", "+cmd", "-1+1", "@SUM(A1)", "\tx", "\rx", "ok", None],
+            "name": [
+                '=HYPERLINK("http://x")',
+                "+cmd",
+                "-1+1",
+                "@SUM(A1)",
+                "\tx",
+                "\rx",
+                "ok",
+                None,
+            ],
             "amount": [-1.5, 2.0, -3.0, 4.0, 5.0, 6.0, 7.0, 8.0],
         }
     )
     out = neutralise_formulas(df)
     assert out["name"].tolist()[:6] == [
-        "'=HYPERLINK(\"http://x\")", "'+cmd", "'-1+1", "'@SUM(A1)", "'\tx", "'\rx",
+        '\'=HYPERLINK("http://x")',
+        "'+cmd",
+        "'-1+1",
+        "'@SUM(A1)",
+        "'\tx",
+        "'\rx",
     ]
     assert out["name"].iloc[6] == "ok" and pd.isna(out["name"].iloc[7])
     assert out["amount"].tolist() == df["amount"].tolist()

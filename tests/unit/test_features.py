@@ -35,8 +35,15 @@ def tables() -> dict[str, pd.DataFrame]:
             ("o5", "c2", T("2024-06-01"), "p2", "Books", 1.0, 10.0, 0.0, 10.0),
         ],
         columns=[
-            "order_id", "customer_id", "order_date", "product_id", "category",
-            "quantity", "unit_price", "discount", "amount",
+            "order_id",
+            "customer_id",
+            "order_date",
+            "product_id",
+            "category",
+            "quantity",
+            "unit_price",
+            "discount",
+            "amount",
         ],
     )
     reviews = pd.DataFrame(

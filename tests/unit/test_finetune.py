@@ -29,8 +29,15 @@ def tiny(demo_tiny_bert):
 
 def test_persona_finetune_writes_bundle_evaluation_and_predictions(ws, tiny):
     stages = []
-    p = FinetuneParams(target="label_column", label_column="persona", epochs=2, batch_size=32,
-                       lr=2e-3, head_lr=3e-3, max_length=64)
+    p = FinetuneParams(
+        target="label_column",
+        label_column="persona",
+        epochs=2,
+        batch_size=32,
+        lr=2e-3,
+        head_lr=3e-3,
+        max_length=64,
+    )
     run = run_finetune(ws, "demo", p, progress=lambda m, f: stages.append(f), encoder_override=tiny)
     assert run.status == "done"
     s = run.summary
@@ -49,9 +56,14 @@ def test_persona_finetune_writes_bundle_evaluation_and_predictions(ws, tiny):
 
 
 def test_churn_target_numbers_only_and_scoring(ws):
-    p = FinetuneParams(target="churn", horizon_days=90, use_text=False, epochs=3, batch_size=64, head_lr=5e-3)
+    p = FinetuneParams(
+        target="churn", horizon_days=90, use_text=False, epochs=3, batch_size=64, head_lr=5e-3
+    )
     run = run_finetune(ws, "demo", p)
-    assert run.summary["classes"] == ["active", "churned"] or set(run.summary["classes"]) == {"active", "churned"}
+    assert run.summary["classes"] == ["active", "churned"] or set(run.summary["classes"]) == {
+        "active",
+        "churned",
+    }
     from core.datasets import compute_dataset_features
 
     feats = compute_dataset_features(ws, "demo").data
@@ -76,7 +88,9 @@ def test_fine_tuned_embeddings_feed_a_segmentation_map(ws):
     E = np.load(train_run.path / "embeddings.npy", allow_pickle=False)
     n = train_run.summary["n_customers"]
     assert E.shape[0] == n and E.shape[1] > 8
-    seg_run = run_segmentation(ws, "demo", SegmentationParams(method="kmeans", k=4, vectors_from=train_run.id))
+    seg_run = run_segmentation(
+        ws, "demo", SegmentationParams(method="kmeans", k=4, vectors_from=train_run.id)
+    )
     seg = load_segments(ws, seg_run.id)
     assert len(seg) == n and {"x", "y", "model_target", "model_predicted"} <= set(seg.columns)
     assert seg["model_target"].nunique() >= 2
@@ -85,8 +99,15 @@ def test_fine_tuned_embeddings_feed_a_segmentation_map(ws):
 def test_cross_validation_of_model_and_baselines(ws):
     from core.finetune import load_cv
 
-    p = FinetuneParams(target="label_column", label_column="persona", use_text=False, epochs=2,
-                       batch_size=64, head_lr=5e-3, cv_folds=3)
+    p = FinetuneParams(
+        target="label_column",
+        label_column="persona",
+        use_text=False,
+        epochs=2,
+        batch_size=64,
+        head_lr=5e-3,
+        cv_folds=3,
+    )
     run = run_finetune(ws, "demo", p)
     cv = load_cv(ws, run.id)
     assert set(cv["model"]) == {"fine-tuned", "logistic_regression", "gradient_boosting"}

@@ -41,8 +41,11 @@ def tiny_encoder(demo_tiny_bert):
 def test_fused_segmentation_run(ws, tiny_encoder):
     stages = []
     run = run_segmentation(
-        ws, "demo", SegmentationParams(method="kmeans", k=8, text_weight=0.4),
-        progress=lambda m, f: stages.append((m, f)), encoder=tiny_encoder,
+        ws,
+        "demo",
+        SegmentationParams(method="kmeans", k=8, text_weight=0.4),
+        progress=lambda m, f: stages.append((m, f)),
+        encoder=tiny_encoder,
     )
     assert run.status == "done"
     seg = load_segments(ws, run.id)
@@ -61,7 +64,9 @@ def test_fused_segmentation_run(ws, tiny_encoder):
 
 
 def test_numeric_only_and_rfm_runs(ws):
-    run = run_segmentation(ws, "demo", SegmentationParams(method="gmm", k=5, use_text=False, projection=False))
+    run = run_segmentation(
+        ws, "demo", SegmentationParams(method="gmm", k=5, use_text=False, projection=False)
+    )
     seg = load_segments(ws, run.id)
     assert seg["segment"].nunique() == 5 and "x" not in seg
     rfm = run_segmentation(ws, "demo", SegmentationParams(method="rfm", projection=False))
@@ -158,8 +163,14 @@ def test_training_job_in_background_then_resume_after_kill(ws):
     from core.finetune import FinetuneParams
     from core.jobs import resume
 
-    params = FinetuneParams(target="label_column", label_column="persona", use_text=False,
-                            epochs=2, batch_size=32, head_lr=5e-3).to_dict()
+    params = FinetuneParams(
+        target="label_column",
+        label_column="persona",
+        use_text=False,
+        epochs=2,
+        batch_size=32,
+        head_lr=5e-3,
+    ).to_dict()
     run = submit(ws, "train", "demo", params)
     pid = read_status(run.path).pid
     os.killpg(pid, signal.SIGKILL)  # crash it (it may not even have started)

@@ -26,7 +26,9 @@ def blobs():
 @pytest.mark.parametrize("method", sorted(set(METHODS) - {"hdbscan"}))
 def test_methods_recover_planted_clusters(blobs, method):
     X, y = blobs
-    seg = make_segmenter(method, k=4, seed=0, **({"epochs": 40} if method == "autoencoder_kmeans" else {}))
+    seg = make_segmenter(
+        method, k=4, seed=0, **({"epochs": 40} if method == "autoencoder_kmeans" else {})
+    )
     labels = seg.fit_predict(X)
     assert adjusted_rand_score(y, labels) > 0.9
     assert seg.confidence_ is not None and seg.confidence_.shape == (len(X),)

@@ -18,7 +18,20 @@ from core.train import (
     train,
 )
 
-WORDS = ["coupon", "deal", "cheap", "broken", "refund", "awful", "gift", "wrapping", "lovely", "and", "the", "was"]
+WORDS = [
+    "coupon",
+    "deal",
+    "cheap",
+    "broken",
+    "refund",
+    "awful",
+    "gift",
+    "wrapping",
+    "lovely",
+    "and",
+    "the",
+    "was",
+]
 BANKS = {
     0: ["coupon deal cheap", "cheap deal coupon", "the deal was cheap"],
     1: ["broken refund awful", "awful and broken", "the refund was awful"],
@@ -45,7 +58,9 @@ def _model(tiny, numeric_cols=()):
     enc, tok, _ = tiny
     import copy
 
-    cfg = ModelConfig(classes=["deal", "unhappy", "gift"], numeric_columns=list(numeric_cols), max_length=32)
+    cfg = ModelConfig(
+        classes=["deal", "unhappy", "gift"], numeric_columns=list(numeric_cols), max_length=32
+    )
     return FusionClassifier(cfg, copy.deepcopy(enc)), tok
 
 
@@ -54,8 +69,14 @@ def test_text_model_learns_and_reports_progress(tiny):
     tr, _ = _data(240, 1)
     va, _ = _data(60, 2)
     steps, evals = [], []
-    res = train(model, tok, tr, va, TrainConfig(epochs=4, batch_size=16, lr=3e-3, head_lr=3e-3, patience=4),
-                TrainCallbacks(on_step=steps.append, on_eval=evals.append))
+    res = train(
+        model,
+        tok,
+        tr,
+        va,
+        TrainConfig(epochs=4, batch_size=16, lr=3e-3, head_lr=3e-3, patience=4),
+        TrainCallbacks(on_step=steps.append, on_eval=evals.append),
+    )
     assert res.status == "done" and res.device == "cpu"
     assert len(evals) == 4 and steps[-1]["step"] == res.steps == steps[-1]["total_steps"]
     assert res.best_macro_f1 > 0.9
@@ -74,7 +95,9 @@ def test_numbers_only_model(tiny):
     cfg = ModelConfig(classes=["a", "b", "c"], numeric_columns=pre.columns, use_text=False)
     model = FusionClassifier(cfg, None)
     data = TrainData(texts=None, numeric=X, labels=y)
-    res = train(model, None, data, data, TrainConfig(epochs=15, batch_size=32, head_lr=1e-2, patience=15))
+    res = train(
+        model, None, data, data, TrainConfig(epochs=15, batch_size=32, head_lr=1e-2, patience=15)
+    )
     assert res.best_macro_f1 > 0.9
 
 
@@ -90,8 +113,12 @@ def test_bundle_roundtrip_without_pickle(tiny, tmp_path):
     assert "model.safetensors" in files and "bundle.json" in files
     assert not any(f.endswith((".bin", ".pkl", ".pt")) for f in files)
     loaded = ModelBundle.load(tmp_path / "bundle")
-    after = predict_proba(loaded.model, TrainData(tr.texts, loaded.preprocessor.transform(df), tr.labels),
-                          loaded.tokenizer, max_length=32)
+    after = predict_proba(
+        loaded.model,
+        TrainData(tr.texts, loaded.preprocessor.transform(df), tr.labels),
+        loaded.tokenizer,
+        max_length=32,
+    )
     np.testing.assert_allclose(before, after, atol=1e-5)
     assert loaded.meta == {"note": "test"} and loaded.config.classes == ["deal", "unhappy", "gift"]
 
@@ -100,7 +127,9 @@ def test_cancel_then_resume_finishes(tiny, tmp_path):
     model, tok = _model(tiny)
     tr, _ = _data(160, 5)
     va, _ = _data(40, 6)
-    cfg = TrainConfig(epochs=3, batch_size=16, lr=3e-3, head_lr=3e-3, checkpoint_every=3, patience=5)
+    cfg = TrainConfig(
+        epochs=3, batch_size=16, lr=3e-3, head_lr=3e-3, checkpoint_every=3, patience=5
+    )
     calls = {"n": 0}
 
     def stop_after_7() -> bool:
@@ -108,11 +137,28 @@ def test_cancel_then_resume_finishes(tiny, tmp_path):
         return calls["n"] > 7
 
     with pytest.raises(TrainingCancelled):
-        train(model, tok, tr, va, cfg, TrainCallbacks(should_stop=stop_after_7), checkpoint_dir=tmp_path)
+        train(
+            model,
+            tok,
+            tr,
+            va,
+            cfg,
+            TrainCallbacks(should_stop=stop_after_7),
+            checkpoint_dir=tmp_path,
+        )
     assert (tmp_path / "checkpoint.pt").exists()
     model2, _ = _model(tiny)
     steps = []
-    res = train(model2, tok, tr, va, cfg, TrainCallbacks(on_step=steps.append), checkpoint_dir=tmp_path, resume=True)
+    res = train(
+        model2,
+        tok,
+        tr,
+        va,
+        cfg,
+        TrainCallbacks(on_step=steps.append),
+        checkpoint_dir=tmp_path,
+        resume=True,
+    )
     assert res.status == "done"
     assert steps[0]["step"] == 8  # picks up after the 7 steps already taken
     assert res.steps == 30 and len(res.history) == 3
