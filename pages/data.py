@@ -22,9 +22,9 @@ ws = state.workspace()
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _read(data: bytes, name: str, digest: str, sheet: str | None = None):
-    # `digest` makes the cache key cheap; the bytes are only read on a miss.
-    return read_raw(data, name, sheet=sheet)
+def _read(_data: bytes, name: str, digest: str, sheet: str | None = None):
+    # The leading underscore keeps Streamlit from hashing the bytes; `digest` is the key.
+    return read_raw(_data, name, sheet=sheet)
 
 
 def _mapping_editor(raw_df: pd.DataFrame, table: str, key: str) -> dict[str, str | None]:
