@@ -460,28 +460,12 @@ def score_cmd(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Apply a saved model bundle to a dataset: customer_id, predicted class, class probabilities."""
-    from core.datasets import FeatureConfig, compute_dataset_features, load_feature_config
-    from core.documents import DocumentSpec, build_documents
     from core.export import write_table
-    from core.finetune import score
-    from core.model import ModelBundle
+    from core.finetune import score_dataset
 
     ws = _ws(workspace)
     try:
-        b = ModelBundle.load(bundle)
-        saved = load_feature_config(ws, dataset)
-        feats = compute_dataset_features(
-            ws, dataset, FeatureConfig(disabled=[], custom=saved.custom)
-        ).data
-        docs = None
-        if b.config.use_text:
-            docs = build_documents(
-                feats,
-                ws.load_table(dataset, "reviews"),
-                ws.load_table(dataset, "customers"),
-                DocumentSpec(include_profile=False),
-            )["document"].tolist()
-        result = score(bundle, feats, docs)
+        result = score_dataset(ws, bundle, dataset)
     except (ValueError, KeyError) as exc:
         _fail(str(exc))
     write_table(result, out)

@@ -122,7 +122,7 @@ def _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override) -> Run
         load_encoder,
     )
     from core.targets import leakage_check
-    from core.train import TrainCallbacks, TrainConfig, TrainData, embed, predict_proba, train
+    from core.train import TrainCallbacks, TrainConfig, TrainData, infer, train
 
     t0 = time.perf_counter()
 
@@ -247,9 +247,16 @@ def _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override) -> Run
     atomic_write_json(run.path / "history.json", history)
 
     say("Evaluating on the holdout", 0.88)
-    proba = predict_proba(
-        model, subset(te_idx), tokenizer, max_length=p.max_length, device=result.device
+    # One pass over everyone gives the holdout's probabilities, every customer's prediction and
+    # the fine-tuned representation (for maps and segmentation: "vectors from a model").
+    all_proba, embeddings = infer(
+        model,
+        subset(np.arange(len(data))),
+        tokenizer,
+        max_length=p.max_length,
+        device=result.device,
     )
+    proba = all_proba[te_idx]
     name = "fine-tuned " + (
         "text + numbers"
         if texts is not None and pre
@@ -271,16 +278,7 @@ def _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override) -> Run
         )
         atomic_write_parquet(run.path / "cv.parquet", cv)
 
-    everyone = subset(np.arange(len(data)))
-    all_proba = predict_proba(
-        model, everyone, tokenizer, max_length=p.max_length, device=result.device
-    )
-    # The fine-tuned representation, for maps and segmentation ("vectors from a model").
-    np.save(
-        run.path / "embeddings.npy",
-        embed(model, everyone, tokenizer, max_length=p.max_length, device=result.device),
-        allow_pickle=False,
-    )
+    np.save(run.path / "embeddings.npy", embeddings, allow_pickle=False)
     pred = pd.DataFrame(
         {
             "customer_id": data["customer_id"],
@@ -414,16 +412,16 @@ def load_predictions(ws: Workspace, run_id: str) -> pd.DataFrame:
 
 
 def score(
-    bundle_dir,
+    bundle,
     customers_features: pd.DataFrame,
     documents: list[str] | None = None,
     device: str = "cpu",
 ) -> pd.DataFrame:
-    """Apply a saved bundle: customer_id, predicted, p_<class> for each class."""
+    """Apply a bundle (a directory or a loaded ModelBundle): customer_id, predicted, p_<class>."""
     from core.model import ModelBundle
     from core.train import TrainData, predict_proba
 
-    b = ModelBundle.load(bundle_dir, device=device)
+    b = bundle if isinstance(bundle, ModelBundle) else ModelBundle.load(bundle, device=device)
     X = b.preprocessor.transform(customers_features) if b.config.numeric_columns else None
     if b.config.use_text and documents is None:
         raise ValueError("this model reads customer documents; provide reviews to score with it")
@@ -440,3 +438,23 @@ def score(
     for j, c in enumerate(b.config.classes):
         out[f"p_{c}"] = proba[:, j]
     return out
+
+
+def score_dataset(ws: Workspace, bundle_dir, dataset_id: str, device: str = "cpu") -> pd.DataFrame:
+    """Score every customer of a workspace dataset with a saved bundle (loaded once)."""
+    from core.model import ModelBundle
+
+    b = ModelBundle.load(bundle_dir, device=device)
+    saved = load_feature_config(ws, dataset_id)
+    feats = compute_dataset_features(
+        ws, dataset_id, FeatureConfig(disabled=[], custom=saved.custom)
+    ).data
+    docs = None
+    if b.config.use_text:
+        docs = build_documents(
+            feats,
+            ws.load_table(dataset_id, "reviews"),
+            ws.load_table(dataset_id, "customers"),
+            DocumentSpec(include_profile=False),
+        )["document"].tolist()
+    return score(b, feats, docs, device=device)

@@ -140,6 +140,32 @@ class _Batcher:
         return out
 
 
+def infer(
+    model: FusionClassifier,
+    data: TrainData,
+    tokenizer,
+    max_length: int = 256,
+    batch_size: int = 64,
+    device: str = "cpu",
+) -> tuple[np.ndarray, np.ndarray]:
+    """(class probabilities, the fused representation before the head) in one pass."""
+    batcher = _Batcher(data, tokenizer if model.encoder is not None else None, max_length)
+    model.eval()  # dropout off: head(embed(x)) is exactly forward(x)
+    proba = np.zeros((len(data), len(model.config.classes)), np.float32)
+    emb = None
+    use_bf16 = device == "cuda"
+    with torch.inference_mode():
+        for rows in batcher.order(batch_size, 0, 0, bucket=True, shuffle=False):
+            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_bf16):
+                v = model.embed(**batcher.make(rows, device))
+                logits = model.head(v)
+            proba[rows] = torch.softmax(logits.float(), dim=1).cpu().numpy()
+            if emb is None:
+                emb = np.zeros((len(data), v.shape[1]), np.float32)
+            emb[rows] = v.float().cpu().numpy()
+    return proba, emb if emb is not None else np.zeros((0, 0), np.float32)
+
+
 def predict_proba(
     model: FusionClassifier,
     data: TrainData,
@@ -148,39 +174,7 @@ def predict_proba(
     batch_size: int = 64,
     device: str = "cpu",
 ) -> np.ndarray:
-    batcher = _Batcher(data, tokenizer if model.encoder is not None else None, max_length)
-    model.eval()
-    out = np.zeros((len(data), len(model.config.classes)), np.float32)
-    use_bf16 = device == "cuda"
-    with torch.inference_mode():
-        for rows in batcher.order(batch_size, 0, 0, bucket=True, shuffle=False):
-            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_bf16):
-                logits = model(**batcher.make(rows, device))
-            out[rows] = torch.softmax(logits.float(), dim=1).cpu().numpy()
-    return out
-
-
-def embed(
-    model: FusionClassifier,
-    data: TrainData,
-    tokenizer,
-    max_length: int = 256,
-    batch_size: int = 64,
-    device: str = "cpu",
-) -> np.ndarray:
-    """The model's fused representation (pooled text ⊕ numeric tower) before the head."""
-    batcher = _Batcher(data, tokenizer if model.encoder is not None else None, max_length)
-    model.eval()
-    out = None
-    use_bf16 = device == "cuda"
-    with torch.inference_mode():
-        for rows in batcher.order(batch_size, 0, 0, bucket=True, shuffle=False):
-            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_bf16):
-                v = model.embed(**batcher.make(rows, device)).float().cpu().numpy()
-            if out is None:
-                out = np.zeros((len(data), v.shape[1]), np.float32)
-            out[rows] = v
-    return out if out is not None else np.zeros((0, 0), np.float32)
+    return infer(model, data, tokenizer, max_length, batch_size, device)[0]
 
 
 def _evaluate(model, batcher: _Batcher, data: TrainData, loss_fn, device: str) -> dict:

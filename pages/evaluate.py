@@ -200,25 +200,11 @@ target_ds = st.selectbox(
     format_func=lambda i: next(d.name for d in all_ds if d.id == i),
 )
 if st.button("Score", key="sc_go"):
-    from core.datasets import FeatureConfig, compute_dataset_features, load_feature_config
-    from core.documents import DocumentSpec, build_documents
-    from core.finetune import score
+    from core.finetune import score_dataset
 
     with st.spinner("Scoring…"):
         try:
-            saved = load_feature_config(ws, target_ds)
-            feats = compute_dataset_features(
-                ws, target_ds, FeatureConfig(disabled=[], custom=saved.custom)
-            ).data
-            docs = None
-            if run.params.get("use_text", True):
-                docs = build_documents(
-                    feats,
-                    ws.load_table(target_ds, "reviews"),
-                    ws.load_table(target_ds, "customers"),
-                    DocumentSpec(include_profile=False),
-                )["document"].tolist()
-            scored = score(run.path / "bundle", feats, docs)
+            scored = score_dataset(ws, run.path / "bundle", target_ds)
         except (ValueError, KeyError) as exc:
             st.error(str(exc), icon=":material/error:")
             scored = None

@@ -79,3 +79,18 @@ def test_features_bad_custom_sql(workspace_root):
     res = runner.invoke(app, ["features", "demo", "--custom", "bad=amount"])
     assert res.exit_code == 2
     assert "must aggregate per customer" in res.output
+
+
+def test_train_then_score(workspace_root, tmp_path):
+    assert runner.invoke(app, ["demo", "--customers", "400", "--seed", "2"]).exit_code == 0
+    res = runner.invoke(app, ["train", "demo", "--target", "churn", "--no-text", "--epochs", "1"])
+    assert res.exit_code == 0, res.output
+    assert "logistic_regression" in res.output
+    run = Workspace(workspace_root).list_runs("demo", kind="train")[0]
+    out = tmp_path / "scores.csv"
+    res = runner.invoke(app, ["score", str(run.path / "bundle"), "demo", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    scores = pd.read_csv(out)
+    assert len(scores) == 400 and set(scores["predicted"]) <= {"active", "churned"}
+    res = runner.invoke(app, ["score", str(tmp_path), "demo", "--out", str(out)])
+    assert res.exit_code == 2 and "not a model bundle" in res.output
