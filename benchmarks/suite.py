@@ -140,8 +140,8 @@ def peak_rss_mb() -> float:
 def measure_in_child(target: str, *, timeout: float | None = None, **kwargs) -> dict:
     """Run ``module:function(**kwargs)`` in a fresh Python process and return its dict.
 
-    The child adds ``seconds`` (wall time of the call) and ``peak_rss_mb`` (the child's own
-    peak, imports included), so each side of a comparison is measured alone.
+    The child adds ``seconds`` (wall time of the call), ``peak_rss_mb`` and ``cpu_seconds``
+    (the child's own, imports included), so each side of a comparison is measured alone.
     """
     cmd = [sys.executable, "-m", "benchmarks.suite", "--child", target, json.dumps(kwargs)]
     env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
@@ -162,6 +162,8 @@ def _child_main(target: str, kwargs_json: str) -> None:
     out = fn(**kwargs) or {}
     out.setdefault("seconds", time.perf_counter() - t0)
     out["peak_rss_mb"] = peak_rss_mb()
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    out.setdefault("cpu_seconds", ru.ru_utime + ru.ru_stime)
     print(json.dumps(out, default=str), flush=True)
 
 

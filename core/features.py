@@ -17,6 +17,7 @@ a connection with file access disabled, so a feature can only read the dataset.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -308,8 +309,9 @@ def _as_timestamp(value: date | datetime | str | None) -> datetime | None:
 class FeatureEngine:
     """A sandboxed DuckDB connection holding one dataset's tables (optionally cut off at a date).
 
-    Tables are copied into DuckDB's memory and then file access is switched off and the
-    configuration locked, so user SQL can read the dataset and nothing else.
+    Parquet tables are read in place through views; the connection may read those files and
+    no others (``allowed_paths`` with external access off, configuration locked), so user SQL
+    can read the dataset and nothing else. DataFrames are copied into DuckDB tables.
     """
 
     def __init__(
@@ -327,6 +329,7 @@ class FeatureEngine:
             self._exec(f"SET threads = {int(threads)}")
         self.columns: dict[str, set[str]] = {}
         self.notes: list[str] = []
+        self.allowed_paths: list[str] = []
         for name, src in tables.items():
             if name not in ("customers", "orders", "products", "reviews") or src is None:
                 continue
@@ -334,6 +337,9 @@ class FeatureEngine:
         self._make_views()
         self.ref_date = self._reference_date()
         self._exec("SET VARIABLE ref_date = ?::TIMESTAMP", [self.ref_date])
+        # From here on the connection reads the dataset's own files and nothing else.
+        paths = ", ".join(_literal(p) for p in self.allowed_paths)
+        self._exec(f"SET allowed_paths = [{paths}]")
         self._exec("SET enable_external_access = false")
         self._exec("SET lock_configuration = true")
 
@@ -346,38 +352,49 @@ class FeatureEngine:
         return self.con.execute(sql, params or []).fetchall()[0][0]
 
     def _load(self, name: str, src: TableSource) -> None:
-        raw = f"{name}_raw"
+        """`{name}_raw`: the table as given, only rows before the cutoff when there is one.
+
+        A Parquet file is read in place through a view (only the columns a query needs are
+        read, and nothing is copied into memory); the file is added to the connection's
+        allowed paths, which are the only files it can read once external access is off.
+        A DataFrame is copied into a DuckDB table.
+        """
+        src_rel = f"_src_{name}"
         if isinstance(src, pd.DataFrame):
             self.con.register("_incoming", src)
-            self._exec(f"CREATE TABLE {raw} AS SELECT * FROM _incoming")
+            self._exec(f"CREATE TABLE {src_rel} AS SELECT * FROM _incoming")
             self.con.unregister("_incoming")
         else:
-            self._exec(f"CREATE TABLE {raw} AS SELECT * FROM read_parquet(?)", [str(src)])
-        cols = {r[0] for r in self.con.execute(f"DESCRIBE {raw}").fetchall()}
+            path = str(Path(src).resolve())
+            self.allowed_paths.append(path)
+            self._exec(f"CREATE VIEW {src_rel} AS SELECT * FROM read_parquet({_literal(path)})")
+        cols = {r[0] for r in self.con.execute(f"DESCRIBE {src_rel}").fetchall()}
         self.columns[name] = cols
-        if self.cutoff is None:
-            return
         date_col = {"orders": "order_date", "reviews": "review_date", "customers": "signup_date"}
         col = date_col.get(name)
-        if col and col in cols:
-            before = self._scalar(f"SELECT count(*) FROM {raw}")
-            keep_null = "" if name == "orders" else f" OR {col} IS NULL"
-            self._exec(
-                f"DELETE FROM {raw} WHERE NOT ({col} < ?::TIMESTAMP{keep_null})", [self.cutoff]
+        if self.cutoff is None or not col or col not in cols:
+            self._exec(f"CREATE VIEW {name}_raw AS SELECT * FROM {src_rel}")
+            return
+        # Orders must be dated; undated reviews / sign-ups are kept (and reported).
+        keep_null = "" if name == "orders" else f" OR {col} IS NULL"
+        cutoff = f"TIMESTAMP {_literal(self.cutoff.isoformat(sep=' '))}"
+        self._exec(
+            f"CREATE VIEW {name}_raw AS SELECT * FROM {src_rel} WHERE {col} < {cutoff}{keep_null}"
+        )
+        before, after, undated = self.con.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE {col} < {cutoff}{keep_null}), "
+            f"count(*) FILTER (WHERE {col} IS NULL) FROM {src_rel}"
+        ).fetchall()[0]
+        if before != after:
+            self.notes.append(
+                f"cutoff {self.cutoff:%Y-%m-%d}: {before - after:,} of {before:,} {name} rows "
+                "on or after it are not used"
             )
-            after = self._scalar(f"SELECT count(*) FROM {raw}")
-            if before != after:
-                self.notes.append(
-                    f"cutoff {self.cutoff:%Y-%m-%d}: {before - after:,} of {before:,} {name} rows "
-                    "on or after it are not used"
-                )
-            if name == "reviews" and keep_null == f" OR {col} IS NULL":
-                n_undated = self._scalar(f"SELECT count(*) FROM {raw} WHERE {col} IS NULL")
-                if n_undated:
-                    self.notes.append(
-                        f"{n_undated:,} reviews have no date; they are used although the "
-                        "cutoff cannot be checked for them"
-                    )
+        if name == "reviews" and undated:
+            self.notes.append(
+                f"{undated:,} reviews have no date; they are used although the "
+                "cutoff cannot be checked for them"
+            )
 
     def _select_list(self, name: str, defaults: dict[str, str]) -> str:
         have = self.columns[name]
@@ -398,6 +415,8 @@ class FeatureEngine:
             if (
                 "products" in self.columns
                 and {"product_id", "category"} <= self.columns["products"]
+                and "product_id" in have
+                and ("category" not in have or self._has_nulls("orders_raw", "category"))
             ):
                 category = "coalesce(o.category, p.category)"
                 join = (
@@ -434,6 +453,9 @@ class FeatureEngine:
                 parts.append("SELECT customer_id FROM reviews")
             base = " UNION ".join(parts)
         self._exec(f"CREATE VIEW customer_base AS {base}")
+
+    def _has_nulls(self, relation: str, column: str) -> bool:
+        return bool(self._scalar(f"SELECT count(*) FROM {relation} WHERE {column} IS NULL"))
 
     def _reference_date(self) -> datetime:
         if self.cutoff is not None:
@@ -572,7 +594,14 @@ _FORBIDDEN = re.compile(
     r"getenv|query|query_table)\b",
     re.IGNORECASE,
 )
+# The relations a feature's subqueries may read. Anything else, a quoted path in particular,
+# would be a DuckDB replacement scan of a file (e.g. the raw table without the cutoff).
+_RELATIONS = {"orders", "reviews", "customers", "products", "customer_base"}
 _NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,62}")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _quote(name: str) -> str:
@@ -621,6 +650,38 @@ def _check_static(feature: Feature) -> None:
         raise FeatureSQLError(
             f"feature '{feature.name}' must be one expression usable in a SELECT\n  SQL: {sql}"
         )
+    for kind, target in _table_refs(f"SELECT ({sql}) AS x"):
+        if kind != "BASE_TABLE" or target.lower() not in _RELATIONS:
+            raise FeatureSQLError(
+                f"feature '{feature.name}' reads from {target!r}: a subquery in a feature may "
+                f"only read the dataset's tables ({', '.join(sorted(_RELATIONS))})\n  SQL: {sql}"
+            )
+
+
+def _table_refs(select_sql: str) -> list[tuple[str, str]]:
+    """(kind, name) of every table or table function a statement reads, from DuckDB's parser."""
+    with duckdb.connect(":memory:") as con:
+        tree = json.loads(
+            con.execute("SELECT json_serialize_sql(?)", [select_sql]).fetchall()[0][0]
+        )
+    if tree.get("error"):
+        raise FeatureSQLError(f"could not parse: {tree.get('error_message', select_sql)}")
+    refs: list[tuple[str, str]] = []
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            if node.get("type") in ("BASE_TABLE", "TABLE_FUNCTION"):
+                fn = node.get("function") or {}
+                name = node.get("table_name") or fn.get("function_name") or "?"
+                refs.append((node["type"], str(name)))
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(tree)
+    return refs
 
 
 def validate_custom_feature(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -194,3 +195,66 @@ def test_custom_feature_name_rules(tables):
 def test_every_catalogue_feature_has_description_and_sql():
     for f in CATALOGUE:
         assert f.name and f.description and f.sql and f.source in {"orders", "reviews", "customers"}
+
+
+def _as_parquet(tables, folder):
+    paths = {}
+    for name, df in tables.items():
+        paths[name] = folder / f"{name}.parquet"
+        df.to_parquet(paths[name], index=False)
+    return paths
+
+
+@pytest.mark.parametrize("cutoff", [None, "2024-05-01"])
+def test_parquet_files_read_in_place_give_the_same_features(tables, tmp_path, cutoff):
+    from_frames = build_customer_features(tables, cutoff=cutoff)
+    from_files = build_customer_features(_as_parquet(tables, tmp_path), cutoff=cutoff)
+    pd.testing.assert_frame_equal(from_files.data, from_frames.data)
+    assert from_files.notes == from_frames.notes
+
+
+def test_parquet_engine_reads_only_its_own_files(tables, tmp_path):
+    paths = _as_parquet({"orders": tables["orders"]}, tmp_path)
+    # Another Parquet file in the same folder is outside the dataset.
+    tables["customers"].to_parquet(tmp_path / "other.parquet", index=False)
+    with FeatureEngine(paths) as eng:
+        assert eng.compute()["customer_id"].tolist() == ["c1", "c2"]
+        for sql in (
+            f"(SELECT count(*) FROM '{tmp_path / 'other.parquet'}')",
+            f"(SELECT count(*) FROM '{paths['orders']}') + sum(amount)",
+        ):
+            with pytest.raises(FeatureSQLError):
+                validate_custom_feature("leak", sql, "orders", engine=eng)
+        # Raw SQL on the engine's connection cannot reach other files or write either.
+        for sql in (
+            f"SELECT count(*) FROM read_parquet('{tmp_path / 'other.parquet'}')",
+            f"COPY (SELECT 1) TO '{tmp_path / 'out.csv'}'",
+            "SET enable_external_access = true",
+        ):
+            with pytest.raises(duckdb.Error):
+                eng.query(sql)
+    assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "sum(amount) + (SELECT count(*) FROM 'orders.parquet')",
+        'sum(amount) + (SELECT count(*) FROM "secret.csv")',
+        "sum(amount) + (SELECT count(*) FROM range(10))",
+        "sum(amount) + (SELECT count(*) FROM orders o JOIN '/etc/passwd' p ON true)",
+    ],
+)
+def test_custom_feature_subqueries_may_read_only_dataset_tables(sql):
+    with pytest.raises(FeatureSQLError, match="may only read the dataset's tables"):
+        validate_custom_feature("leak", sql, "orders")
+
+
+def test_custom_feature_with_subquery_and_extract_is_accepted(tables):
+    sql = (
+        "count(*) FILTER (WHERE extract(month FROM order_date) = 1) "
+        "+ 0 * (SELECT count(*) FROM customers)"
+    )
+    with FeatureEngine(tables) as eng:
+        f = validate_custom_feature("january_lines", sql, "orders", engine=eng)
+        assert _row(eng.compute([f]), "c1")["january_lines"] == 2
