@@ -214,6 +214,10 @@ def rows_table(rows: list[dict]) -> str:
 
 def render_results(results: dict[str, BenchResult], findings: str = "") -> str:
     """RESULTS.md: findings, a goal summary, then one section per benchmark."""
+    order = list(BENCHMARKS)
+    results = dict(
+        sorted(results.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99)
+    )
     out = [
         "# Benchmarks",
         "",

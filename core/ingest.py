@@ -1308,7 +1308,9 @@ def _parse_dates(
     codes, u = _by_uniques(s)
     # Offsets: one offset for all → removed (times kept as written); several → to UTC.
     offset_min = None
-    tz_m = u.str.contains(_TZ_NEEDS_TIME, regex=True).to_numpy(dtype=bool)
+    # The pattern's text (not the compiled object) lets pandas run it in Arrow's RE2 engine
+    # instead of a Python loop over every distinct value.
+    tz_m = u.str.contains(_TZ_NEEDS_TIME.pattern, case=False, regex=True).to_numpy(dtype=bool)
     if tz_m.any():
         tz_txt = u.str.extract(_TZ, expand=False).where(tz_m)
         u = u.where(~tz_m, u.str.replace(_TZ, "", regex=True).str.strip())
