@@ -9,9 +9,16 @@ import streamlit as st
 from core.export import segment_list, to_safe_csv_bytes
 from core.pipeline import load_segments, save_selection, segment_names
 from dashboard import state
-from dashboard.components.charts import customer_map
+from dashboard.components.charts import customer_map, is_categorical
 from dashboard.components.empty import require_segment_run
 from dashboard.components.format import fmt_int, fmt_money, fmt_pct
+from dashboard.components.map_points import (
+    ALL,
+    cap_options,
+    default_cap,
+    sample_for_map,
+    selected_mask,
+)
 
 st.title("Explore")
 ws = state.workspace()
@@ -40,25 +47,39 @@ colour = c1.selectbox(
     format_func=lambda c: "segment" if c == "segment_name" else c,
     help="Segments, any feature (continuous colour scale) or any customer attribute.",
 )
+default_points = default_cap()
 max_points = c2.select_slider(
     "Points drawn",
-    [5_000, 20_000, 50_000, 100_000, 200_000],
-    value=50_000,
+    cap_options(default_points),
+    value=default_points,
     key="explore_points",
-    help="Large maps are drawn from a random sample so the page stays responsive; "
-    "selections and exports always use every customer in the selected area.",
+    format_func=lambda v: "all" if v == ALL else fmt_int(v),
+    help="Large maps draw the same share of every segment so the page stays responsive; "
+    "a lasso or box still selects every customer inside it, drawn or not.",
 )
 c3.metric("Customers", fmt_int(len(seg)))
 
-shown = seg.sample(max_points, random_state=0) if len(seg) > max_points else seg
-if len(shown) < len(seg):
-    st.caption(f"Showing a random {fmt_int(len(shown))} of {fmt_int(len(seg))} customers.")
+# Stratified by segment (not by the colour), with a fixed seed: the same customers are drawn
+# whatever the colour and on every rerun, so the chart (identified by its figure) keeps its
+# selection.
+shown = sample_for_map(seg, max_points, by="segment")
+sampled = len(shown) < len(seg)
+if sampled:
+    st.caption(
+        f"Showing {fmt_int(len(shown))} of {fmt_int(len(seg))} customers (sampled evenly per "
+        "segment). A lasso or box selects every customer inside it, including those not drawn."
+    )
 
 # The figure must not depend on the selection: Streamlit identifies the chart by its spec, so
 # a figure redrawn with the selection baked in would be a new chart with an empty selection.
 # Plotly greys out unselected points in the browser by itself (see `unselected` in the traces).
 sel_key = f"explore_map_{run.id}"
-fig = customer_map(shown, colour)
+totals = (
+    seg[colour].astype(str).value_counts().to_dict()
+    if sampled and is_categorical(seg[colour])
+    else None
+)
+fig = customer_map(shown, colour, totals=totals)
 event = st.plotly_chart(
     fig,
     key=sel_key,
@@ -67,15 +88,15 @@ event = st.plotly_chart(
     width="stretch",
     config={"scrollZoom": True, "displaylogo": False},
 )
-points = event.selection.points if event and event.selection else []
-selected_ids = [p["customdata"][0] for p in points if p.get("customdata")]
+selection = event.selection if event and event.selection else None
+in_selection = selected_mask(seg, selection, sampled=sampled, colour=colour)
 
 st.subheader("Selection")
-if not selected_ids:
+if not in_selection.any():
     st.caption("Draw a lasso or a box on the map (toolbar, top right) to select customers.")
     st.stop()
 
-sel = seg[seg["customer_id"].isin(set(selected_ids))]
+sel = seg[in_selection]
 total_rev = float(seg["monetary"].clip(lower=0).sum()) if "monetary" in seg else 0.0
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Selected customers", fmt_int(len(sel)))

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.datasets import compute_dataset_features
+from core.datasets import compute_dataset_features, load_feature_config
 from core.pipeline import load_segments, save_segment_names, segment_names
-from core.profiles import build_profiles, compare_segments
+from core.profiles import build_profiles, compare_segments, profiles_from_dict, profiles_to_dict
+from core.workspace import atomic_write_json
 from dashboard import state
 from dashboard.components.charts import segment_colours
 from dashboard.components.empty import require_segment_run
@@ -20,6 +24,21 @@ ds, run = require_segment_run("each segment gets a profile card here.")
 
 @st.cache_data(show_spinner="Profiling segments…", max_entries=8)
 def _profiles(run_id: str, dataset_id: str, updated: str):
+    """The run's profiles: aggregates only (no per-customer rows reach the browser).
+
+    Kept next to the run (``profiles.json``) so a restarted server does not profile 100 k
+    customers' reviews again; the key changes with the run, the dataset and its features.
+    """
+    path = ws.get_run(run_id).path / "profiles.json"
+    key = "|".join(
+        [updated, ws.get_dataset(dataset_id).created_at, load_feature_config(ws, dataset_id).key()]
+    )
+    try:
+        saved = json.loads(path.read_text())
+        if saved.get("key") == key:
+            return profiles_from_dict(saved["profiles"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # missing or unreadable: build it again
     seg = load_segments(ws, run_id)
     reviews = ws.load_table(dataset_id, "reviews")
     prefix = "Share of purchase value spent on "
@@ -28,7 +47,10 @@ def _profiles(run_id: str, dataset_id: str, updated: str):
         for f in compute_dataset_features(ws, dataset_id).features
         if f.name.startswith("share_") and f.description.startswith(prefix)
     }
-    return build_profiles(seg, reviews, category_labels=labels)
+    profiles = build_profiles(seg, reviews, category_labels=labels)
+    with contextlib.suppress(OSError):  # a read-only workspace still shows the profiles
+        atomic_write_json(path, {"key": key, "profiles": profiles_to_dict(profiles)})
+    return profiles
 
 
 profiles = _profiles(run.id, ds.id, run.updated_at)

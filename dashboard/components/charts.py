@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -54,9 +56,25 @@ def segment_colours(segments) -> dict[str, str]:
     return out
 
 
+def _hover_values(s: pd.Series) -> pd.Series:
+    """A hover column as shipped: money to the cent, counts and days as whole numbers.
+
+    The map's customdata travels as JSON, one number per point and column: ``13`` and
+    ``1667.03`` instead of ``13.0`` and ``1667.0300000000002`` is a sixth of the payload.
+    """
+    if not pd.api.types.is_float_dtype(s):
+        return s
+    if s.name == "monetary":
+        return s.round(2)
+    if s.name in ("frequency", "recency_days"):
+        r = s.round()
+        return r.astype("int64") if r.notna().all() else r
+    return s
+
+
 def _custom(df: pd.DataFrame) -> tuple[np.ndarray, str]:
     cols = ["customer_id"] + [c for c in _HOVER_COLS if c in df.columns]
-    data = df[cols].to_numpy(dtype=object)
+    data = pd.DataFrame({c: _hover_values(df[c]) for c in cols}).to_numpy(dtype=object)
     lines = ["<b>%{customdata[0]}</b>"]
     for i, c in enumerate(cols[1:], start=1):
         fmt = ":,.0f" if c == "monetary" else (":.0f" if c in ("frequency", "recency_days") else "")
@@ -65,16 +83,24 @@ def _custom(df: pd.DataFrame) -> tuple[np.ndarray, str]:
     return data, "<br>".join(lines) + "<extra></extra>"
 
 
-def customer_map(df: pd.DataFrame, colour: str, height: int = 620) -> go.Figure:
+def customer_map(
+    df: pd.DataFrame,
+    colour: str,
+    height: int = 620,
+    totals: Mapping[str, int] | None = None,
+) -> go.Figure:
     """WebGL scatter of customers (x, y) coloured by `colour`; customer_id in customdata[0].
 
     Unselected points are greyed by plotly itself once the user selects with lasso or box.
+    `totals` (category → customers) labels the legend when `df` is a sample of them.
     """
     fig = go.Figure()
     col = df[colour]
     if is_categorical(col):
         values = col.astype(str).fillna("(missing)")
         cats = values.value_counts().index.tolist()
+        if totals:  # order (and so colour) by the full counts, not the sample's
+            cats.sort(key=lambda c: -totals.get(c, 0))
         colours = segment_colours(cats)
         for cat in cats:
             part = df[values == cat]
@@ -84,7 +110,7 @@ def customer_map(df: pd.DataFrame, colour: str, height: int = 620) -> go.Figure:
                     x=part["x"],
                     y=part["y"],
                     mode="markers",
-                    name=f"{cat} ({len(part):,})",
+                    name=f"{cat} ({(totals or {}).get(cat, len(part)):,})",
                     marker=dict(size=4, color=colours[cat], opacity=0.75),
                     customdata=data,
                     hovertemplate=hover,

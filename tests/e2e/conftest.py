@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -50,19 +51,22 @@ def browser():
         b.close()
 
 
-@pytest.fixture(scope="module")
-def served_app(tmp_path_factory):
-    """Start the real app on a free local port over a fresh workspace; yields (url, workspace)."""
+def _segmented_workspace(root: Path):
     from core.datasets import create_demo_dataset
     from core.pipeline import SegmentationParams, run_segmentation
     from core.workspace import Workspace
 
-    root = tmp_path_factory.mktemp("e2e_ws")
     ws = Workspace(root)
     create_demo_dataset(ws, n_customers=1500, seed=11)
     run_segmentation(ws, "demo", SegmentationParams(method="kmeans", k=6, use_text=False))
+    return ws
+
+
+@contextmanager
+def serve_app(root: Path, **env_extra: str):
+    """`streamlit run` the app on a free local port over the workspace at `root`; yields its URL."""
     port = _free_port()
-    env = dict(os.environ, SEGSTUDIO_HOME=str(root))
+    env = dict(os.environ, SEGSTUDIO_HOME=str(root), **env_extra)
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -87,21 +91,42 @@ def served_app(tmp_path_factory):
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        raise RuntimeError(
-            "the app did not start: " + proc.stdout.read().decode(errors="replace")[-2000:]
-        )
-    yield url, ws
-    proc.terminate()
     try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(url + "/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            proc.kill()
+            raise RuntimeError(
+                "the app did not start: " + proc.stdout.read().decode(errors="replace")[-2000:]
+            )
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def served_app(tmp_path_factory):
+    """Start the real app on a free local port over a fresh workspace; yields (url, workspace)."""
+    root = tmp_path_factory.mktemp("e2e_ws")
+    ws = _segmented_workspace(root)
+    with serve_app(root) as url:
+        yield url, ws
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def served_app_sampled(tmp_path_factory):
+    """The same app, with the Explore map drawing at most 500 of the 1,500 customers."""
+    root = tmp_path_factory.mktemp("e2e_ws_sampled")
+    ws = _segmented_workspace(root)
+    with serve_app(root, SEGSTUDIO_MAP_POINTS="500") as url:
+        yield url, ws
     shutil.rmtree(root, ignore_errors=True)

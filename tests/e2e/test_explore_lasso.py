@@ -41,12 +41,29 @@ def _metric(page, label: str) -> str:
     return box.locator('[data-testid="stMetricValue"]').inner_text()
 
 
-def test_lasso_selection_table_and_csv(browser, served_app, tmp_path):
+def test_lasso_selection_table_and_csv(browser, served_app):
     url, ws = served_app
+    _lasso_and_check_csv(browser, url, ws, sampled=False)
+
+
+def test_lasso_on_a_sampled_map_selects_every_customer_in_the_area(browser, served_app_sampled):
+    """The map draws 500 of 1,500 customers; the lasso still selects all of those inside it."""
+    url, ws = served_app_sampled
+    _lasso_and_check_csv(browser, url, ws, sampled=True)
+
+
+def _lasso_and_check_csv(browser, url, ws, *, sampled: bool) -> None:
     page = browser.new_page(viewport={"width": 1400, "height": 1100})
     page.goto(url + "/explore")
     page.wait_for_selector(".js-plotly-plot .nsewdrag", timeout=60_000)
     page.wait_for_timeout(1500)
+    caption = page.get_by_text(re.compile(r"Showing 500 of 1,500 customers"))
+    assert caption.count() == (1 if sampled else 0)
+    n_drawn = page.evaluate(
+        "() => document.querySelector('.js-plotly-plot')._fullData"
+        ".reduce((n, t) => n + t._length, 0)"
+    )
+    assert n_drawn == (500 if sampled else 1500)
     drag = page.locator(".js-plotly-plot .nsewdrag").first
     box = drag.bounding_box()
     cx, cy, w, h = (
@@ -106,4 +123,6 @@ def test_lasso_selection_table_and_csv(browser, served_app, tmp_path):
         d = _edge_distance(seg.loc[cid, "x"], seg.loc[cid, "y"], np.array(poly))
         assert d < 0.01 * extent, (cid, d)
     assert set(csv["segment"]) <= set(seg["segment"])
+    if sampled:  # far more customers than the points drawn inside the lasso
+        assert len(expected) > 0.5 * n_selected and n_selected > 2 * 500 * len(expected) / 1500
     page.close()
