@@ -44,6 +44,30 @@ def test_hdbscan_finds_k_and_marks_noise(blobs):
     assert adjusted_rand_score(y, labels[:-1]) > 0.8
 
 
+def test_hdbscan_samples_large_inputs_and_assigns_the_rest():
+    X, y = make_blobs(n_samples=3000, centers=4, n_features=6, cluster_std=0.6, random_state=3)
+    X = np.vstack([X, np.full((1, 6), 50.0)]).astype(np.float32)  # one far outlier, last
+    full = make_segmenter("hdbscan", min_cluster_size=60)
+    full_labels = full.fit_predict(X)
+    assert full.sample_index_ is None
+    seg = make_segmenter("hdbscan", min_cluster_size=60, max_rows=600, seed=1)
+    labels = seg.fit_predict(X)
+    idx = seg.sample_index_
+    assert idx is not None and len(idx) == 600 and len(np.unique(idx)) == 600
+    assert labels.shape == (len(X),) and seg.confidence_.shape == (len(X),)
+    assert np.all((seg.confidence_ >= 0) & (seg.confidence_ <= 1))
+    assert len(set(labels) - {NOISE}) == 4
+    # the far outlier is not in the sample and is not pulled into a cluster
+    assert len(X) - 1 not in set(idx) and labels[-1] == NOISE
+    assert seg.confidence_[-1] == 0
+    # the sample-fit agrees with the full fit and recovers the planted clusters
+    assert adjusted_rand_score(full_labels, labels) > 0.9
+    assert adjusted_rand_score(y, labels[:-1]) > 0.9
+    # the same seed draws the same sample
+    again = make_segmenter("hdbscan", min_cluster_size=60, max_rows=600, seed=1)
+    np.testing.assert_array_equal(again.fit_predict(X), labels)
+
+
 def test_unknown_method_and_bad_k():
     with pytest.raises(ValueError, match="unknown method"):
         make_segmenter("magic")
