@@ -159,6 +159,7 @@ def run_segmentation(
                 params.method, k=params.k, seed=params.seed, **params.method_params
             )
             labels = seg.fit_predict(X)
+            notes += _clustering_notes(seg, labels)
             out["segment"] = np.where(
                 labels == NOISE, "Noise", pd.Series(labels).map(lambda v: f"S{v + 1}")
             )
@@ -186,6 +187,24 @@ def run_segmentation(
         if run_id is None:  # a job runner records its own failure state
             ws.update_run(run.id, status="failed", summary={"error": str(exc)})
         raise
+
+
+def _clustering_notes(seg, labels: np.ndarray) -> list[str]:
+    """What the user should know about how the clustering went (sampling, mostly noise)."""
+    notes = []
+    sample = getattr(seg, "sample_index_", None)
+    if sample is not None:
+        notes.append(
+            f"{seg.name}: fitted on a random sample of {len(sample):,} of {len(labels):,} "
+            "customers; the others took the segment of their nearest sampled customer"
+        )
+    noise = float(np.mean(labels == NOISE)) if len(labels) else 0.0
+    if noise >= 0.5:
+        notes.append(
+            f"{noise:.0%} of customers are Noise: these vectors have no clear density gaps "
+            "for HDBSCAN. Try K-means or a Gaussian mixture, or a smaller minimum cluster size."
+        )
+    return notes
 
 
 def _model_vectors(

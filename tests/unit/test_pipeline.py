@@ -182,3 +182,18 @@ def test_training_job_in_background_then_resume_after_kill(ws):
     done = ws.get_run(run.id)
     assert done.status == "done" and done.summary["n_customers"] == 800
     assert (run.path / "bundle" / "model.safetensors").exists()
+
+
+def test_clustering_notes_report_sampling_and_mostly_noise():
+    from core.pipeline import _clustering_notes
+    from core.segment import make_segmenter
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(900, 12))  # no density gaps at all
+    seg = make_segmenter("hdbscan", seed=0, max_rows=300)
+    labels = seg.fit_predict(X)
+    notes = _clustering_notes(seg, labels)
+    assert any("sample of 300 of 900" in n for n in notes)
+    assert any("are Noise" in n and "K-means" in n for n in notes)
+    km = make_segmenter("kmeans", k=3, seed=0)
+    assert _clustering_notes(km, km.fit_predict(X)) == []
