@@ -133,7 +133,19 @@ def machine_info() -> dict:
 
 # ------------------------------------------------------------------ measuring
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MB (Linux reports KiB)."""
+    """Peak resident memory of this process so far, in MB.
+
+    Linux's VmHWM, the high-water mark of this process's own address space. Not
+    ``getrusage().ru_maxrss``: that survives fork + exec, so a child started by a process
+    holding 5 GB would report at least 5 GB whatever it used itself.
+    """
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

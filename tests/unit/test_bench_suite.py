@@ -95,3 +95,12 @@ def test_report_shows_goal_status_and_every_benchmark_in_order():
     assert "**not met**" in md and "| 1 | 0.5 |" in md
     assert md.index("## Feats") < md.index("## Demo")  # the registry's order
     assert list(BENCHMARKS)[0] == "features"
+
+
+def test_child_peak_memory_is_its_own_not_the_parents():
+    import numpy as np
+
+    held = np.ones(50_000_000)  # 400 MB held by this process while the child runs
+    out = measure_in_child("benchmarks.bench_demo:generate", n_customers=300)
+    assert held.sum() == 50_000_000
+    assert out["peak_rss_mb"] < 350  # a small child, whatever its parent holds
