@@ -18,6 +18,7 @@ from benchmarks.suite import BenchResult, ResultsDiffer, measure_in_child
 
 # demo customers per size (≈ 13.4 order lines per customer)
 SIZES = {"tiny": [1_500], "small": [77_000], "full": [77_000, 770_000]}
+REPEATS = {"tiny": 1, "small": 2, "full": 3}  # alternating runs per engine; the fastest counts
 TABLES = ("customers", "orders", "reviews", "products")
 
 
@@ -194,9 +195,17 @@ def run(scale: str, workdir: Path) -> BenchResult:
     for n in SIZES[scale]:
         folder = workdir / f"demo-{n}"
         lines = _ensure_data(folder, n)
-        duck = measure_in_child("benchmarks.bench_features:duckdb_child", folder=str(folder))
-        pand = measure_in_child("benchmarks.bench_features:pandas_child", folder=str(folder))
-        checked = compare(folder)
+        runs: dict[str, list[dict]] = {"duckdb": [], "pandas": []}
+        for _ in range(REPEATS[scale]):
+            for engine in runs:
+                runs[engine].append(
+                    measure_in_child(
+                        f"benchmarks.bench_features:{engine}_child", folder=str(folder)
+                    )
+                )
+            checked = compare(folder)  # every run's results, not only the first
+        duck = min(runs["duckdb"], key=lambda r: r["seconds"])
+        pand = min(runs["pandas"], key=lambda r: r["seconds"])
         rows.append(
             {
                 "order lines": lines,
@@ -226,7 +235,8 @@ def run(scale: str, workdir: Path) -> BenchResult:
         checks=[f"all {len(checked)} features equal (rtol 1e-9) for every customer"],
         notes=[
             "Times include reading the Parquet files; each engine runs in its own process and "
-            "its peak RSS includes Python and its imports.",
+            "its peak RSS includes Python and its imports. "
+            f"Fastest of {REPEATS[scale]} alternating runs per engine.",
             "pandas uses one named-aggregation groupby over purchase lines plus a few targeted "
             "groupbys and a pivot for category shares, the idiomatic vectorised way.",
         ],
