@@ -56,7 +56,7 @@ def test_one_command_runs_benchmarks_and_renders_results(tmp_path):
     assert len(ingest_tools) == 3
     md = report.read_text()
     # Rendered in the registry's order, with machine and versions.
-    assert md.index("Feature catalogue") < md.index("Ingest") < md.index("Demo store")
+    assert md.index("## Feature catalogue") < md.index("## Ingest") < md.index("## Demo store")
     assert "duckdb 2" in md or "duckdb 1" in md  # library versions are recorded
     json.loads((results / "features.json").read_text())  # valid JSON on disk
 
