@@ -26,12 +26,12 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 from benchmarks.suite import BenchResult, ResultsDiffer, measure_in_child
+from core.cli import app_command
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "dashboard" / "app.py"
@@ -196,23 +196,7 @@ def _serve(home: str, map_points: str) -> tuple[subprocess.Popen, str]:
     if map_points:
         env["SEGSTUDIO_MAP_POINTS"] = map_points
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(APP),
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--server.fileWatcherType",
-            "none",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
+        app_command(port),
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

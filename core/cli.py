@@ -502,7 +502,14 @@ def run_app(
             typer.echo("creating the demo store (first run only)...")
         ensure_demo_dataset(ws)
     env = dict(os.environ, SEGSTUDIO_HOME=str(ws.root))
-    cmd = [
+    cmd = app_command(port, address, headless=headless)
+    typer.echo(f"Segment Studio on http://{address}:{port}  (workspace {ws.root})")
+    raise typer.Exit(subprocess.call(cmd, cwd=PROJECT_ROOT, env=env))
+
+
+def app_command(port: int, address: str = "127.0.0.1", *, headless: bool = True) -> list[str]:
+    """The `streamlit run` command line for the app (run it with cwd=PROJECT_ROOT)."""
+    return [
         sys.executable,
         "-m",
         "streamlit",
@@ -519,8 +526,6 @@ def run_app(
         "--browser.gatherUsageStats",
         "false",
     ]
-    typer.echo(f"Segment Studio on http://{address}:{port}  (workspace {ws.root})")
-    raise typer.Exit(subprocess.call(cmd, cwd=PROJECT_ROOT, env=env))
 
 
 def main() -> None:

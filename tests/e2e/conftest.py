@@ -6,13 +6,14 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from core.cli import app_command
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("SEGSTUDIO_CHROMIUM", "/usr/bin/chromium")
@@ -68,23 +69,7 @@ def serve_app(root: Path, **env_extra: str):
     port = _free_port()
     env = dict(os.environ, SEGSTUDIO_HOME=str(root), **env_extra)
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "dashboard" / "app.py"),
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--server.fileWatcherType",
-            "none",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
+        app_command(port),
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
