@@ -24,14 +24,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
 from benchmarks.suite import BenchResult, ResultsDiffer, measure_in_child
-from core.cli import app_command
+from core.cli import serve_app
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "dashboard" / "app.py"
@@ -184,37 +181,6 @@ def apptest_page(home: str, page: str, map_points: str = "") -> dict:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _serve(home: str, map_points: str) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    env = dict(os.environ, SEGSTUDIO_HOME=home)
-    if map_points:
-        env["SEGSTUDIO_MAP_POINTS"] = map_points
-    proc = subprocess.Popen(
-        app_command(port),
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(240):
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=1)
-            return proc, url
-        except OSError:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError("streamlit run did not start")
-
-
 def _visit(browser, url: str, ready_js: str, ready_arg, timeout_s: float = 300) -> dict:
     """Open `url` in a fresh browser context: seconds to `ready_js`, websocket bytes received."""
     ctx = browser.new_context(viewport={"width": 1400, "height": 1100})
@@ -259,35 +225,28 @@ def browser_pages(
     """Serve the app and time Explore, then Profiles (cold, then warm) in headless Chromium."""
     from playwright.sync_api import sync_playwright
 
-    proc, url = _serve(home, map_points)
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=CHROMIUM,
-                headless=True,
-                args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
-            )
-            try:
-                # Warm-up: the first script run imports pandas, plotly, duckdb, ... once per server.
-                home_page = _visit(
-                    browser,
-                    url,
-                    "() => document.querySelector('[data-testid=\"stMetric\"]') !== null",
-                    None,
-                )
-                explore = _visit(browser, url + "/explore", _MAP_READY, None)
-                profiles_cold = profiles_warm = None
-                if profiles:  # one radar per segment and the comparison radar
-                    profiles_cold = _visit(browser, url + "/profiles", _PLOTS_READY, n_segments + 1)
-                    profiles_warm = _visit(browser, url + "/profiles", _PLOTS_READY, n_segments + 1)
-            finally:
-                browser.close()
-    finally:
-        proc.terminate()
+    env = {"SEGSTUDIO_MAP_POINTS": map_points} if map_points else {}
+    with serve_app(home, timeout_s=120, **env) as url, sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
+        )
         try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            # Warm-up: the first script run imports pandas, plotly, duckdb, ... once per server.
+            home_page = _visit(
+                browser,
+                url,
+                "() => document.querySelector('[data-testid=\"stMetric\"]') !== null",
+                None,
+            )
+            explore = _visit(browser, url + "/explore", _MAP_READY, None)
+            profiles_cold = profiles_warm = None
+            if profiles:  # one radar per segment and the comparison radar
+                profiles_cold = _visit(browser, url + "/profiles", _PLOTS_READY, n_segments + 1)
+                profiles_warm = _visit(browser, url + "/profiles", _PLOTS_READY, n_segments + 1)
+        finally:
+            browser.close()
     return {
         "home": home_page,
         "explore": explore,

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.suite import BenchResult, ResultsDiffer, measure_in_child
+from core.features import category_share_feature
 
 # demo customers per size (≈ 13.4 order lines per customer)
 SIZES = {"tiny": [1_500], "small": [77_000], "full": [77_000, 770_000]}
@@ -85,21 +86,14 @@ def pandas_features(tables: dict[str, pd.DataFrame], top_categories: int = 12) -
     f["discount_rate"] = out["disc"] / out["gross"].where(out["gross"] != 0)
     f["return_rate"] = returned.reindex(f.index).fillna(0) / nz_buy
     # category shares of purchase value, for the top categories by purchase value
-    top = ob.groupby("category")["amount"].sum().sort_values(ascending=False, kind="stable")
-    top = top.reset_index().sort_values(["amount", "category"], ascending=[False, True])
+    top = ob.groupby("category")["amount"].sum().reset_index()
+    top = top.sort_values(["amount", "category"], ascending=[False, True])
     cats = top["category"].head(top_categories).tolist()
     shares = ob[ob["category"].isin(cats)].pivot_table(
         index="customer_id", columns="category", values="amount", aggfunc="sum", fill_value=0.0
     )
     for c in cats:
-        name = (
-            "share_"
-            + pd.Series([c])
-            .str.replace(r"[^0-9a-zA-Z]+", "_", regex=True)
-            .str.strip("_")
-            .str.lower()
-            .iloc[0]
-        )
+        name = category_share_feature(c).name  # the same column name as the catalogue
         col = shares[c].reindex(f.index).fillna(0.0) if c in shares else 0.0
         f[name] = col / nz_buy
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -526,6 +528,48 @@ def app_command(port: int, address: str = "127.0.0.1", *, headless: bool = True)
         "--browser.gatherUsageStats",
         "false",
     ]
+
+
+@contextmanager
+def serve_app(home: str | Path, *, timeout_s: float = 120, **env_extra: str) -> Iterator[str]:
+    """Run the app on a free local port over the workspace at `home`; yields its URL.
+
+    Waits for Streamlit's health endpoint, and stops the server on exit. Used by the
+    end-to-end tests and the dashboard benchmark.
+    """
+    import socket
+    import tempfile
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = dict(os.environ, SEGSTUDIO_HOME=str(home), **env_extra)
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(
+            app_command(port), cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + timeout_s
+            while True:
+                try:
+                    urllib.request.urlopen(url + "/_stcore/health", timeout=1)
+                    break
+                except OSError:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        log.seek(0)
+                        tail = log.read().decode(errors="replace")[-2000:]
+                        raise RuntimeError(f"the app did not start: {tail}") from None
+                    time.sleep(0.5)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 def main() -> None:

@@ -4,25 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import time
-import urllib.request
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from core.cli import app_command
+from core.cli import serve_app
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("SEGSTUDIO_CHROMIUM", "/usr/bin/chromium")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -61,40 +50,6 @@ def _segmented_workspace(root: Path):
     create_demo_dataset(ws, n_customers=1500, seed=11)
     run_segmentation(ws, "demo", SegmentationParams(method="kmeans", k=6, use_text=False))
     return ws
-
-
-@contextmanager
-def serve_app(root: Path, **env_extra: str):
-    """`streamlit run` the app on a free local port over the workspace at `root`; yields its URL."""
-    port = _free_port()
-    env = dict(os.environ, SEGSTUDIO_HOME=str(root), **env_extra)
-    proc = subprocess.Popen(
-        app_command(port),
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(url + "/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            proc.kill()
-            raise RuntimeError(
-                "the app did not start: " + proc.stdout.read().decode(errors="replace")[-2000:]
-            )
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")
