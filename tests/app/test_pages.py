@@ -2,34 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pagetest import make_app as _app
+from pagetest import page_texts as _texts
 
-import pytest
-from streamlit.testing.v1 import AppTest
-
-from core.datasets import create_demo_dataset
 from core.workspace import Workspace
-
-APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
-TIMEOUT = 180
-
-
-def _app() -> AppTest:
-    return AppTest.from_file(APP, default_timeout=TIMEOUT)
-
-
-def _texts(at: AppTest) -> str:
-    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
-    parts += [t.value for t in at.title] + [s.value for s in at.subheader]
-    parts += [str(m.label) + " " + str(m.value) for m in at.metric]
-    return "\n".join(parts)
-
-
-@pytest.fixture
-def demo_ws(workspace_root) -> Workspace:
-    ws = Workspace(workspace_root)
-    create_demo_dataset(ws, n_customers=1500, seed=3)
-    return ws
 
 
 def test_home_empty_workspace_offers_demo_and_loads_it(workspace_root):
@@ -132,14 +108,6 @@ def test_features_page_cutoff_changes_reference_date(demo_ws):
     at.date_input(key="feat_cutoff").set_value("2025-12-31").run()
     assert not at.exception
     assert "Reference date **2025-12-31**" in _texts(at)
-
-
-@pytest.fixture
-def segmented_ws(demo_ws):
-    from core.pipeline import SegmentationParams, run_segmentation
-
-    run_segmentation(demo_ws, "demo", SegmentationParams(method="kmeans", k=5, use_text=False))
-    return demo_ws
 
 
 def test_segments_page_empty_state(demo_ws):
