@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.workspace import RunInfo, Workspace, atomic_write_json
+from core.workspace import RunInfo, Workspace, atomic_write_json, pid_alive
 
 TERMINAL = {"done", "failed", "cancelled"}
 
@@ -98,23 +98,6 @@ class JobReporter:
             return 0.0
 
 
-def _pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie (exited, not yet reaped by its parent) is not alive.
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return True
-
-
 def is_job(run_dir: Path) -> bool:
     """Runs started by the app are jobs; runs from the CLI or tests have no job.json."""
     return (Path(run_dir) / "job.json").exists()
@@ -134,7 +117,7 @@ def read_status(run_dir: Path) -> JobStatus:
             st.pid = int((Path(run_dir) / "worker.pid").read_text())
         except (OSError, ValueError):
             return st  # not started yet
-    if not st.finished and not _pid_alive(st.pid):
+    if not st.finished and not pid_alive(st.pid):
         st.state, st.error = "failed", st.error or "the worker process ended unexpectedly"
     return st
 

@@ -77,6 +77,31 @@ def atomic_write_parquet(path: Path, df: pd.DataFrame) -> None:
         raise
 
 
+def pid_alive(pid: int | None) -> bool:
+    """Whether process `pid` is running (a zombie, exited but not yet reaped, is not)."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+# Names of the siblings a dataset write leaves behind while it runs: `.<id>.new-<pid>-<rand>`
+# (the version being written) and `.<id>.old-<pid>-<rand>` (the previous version, moved aside
+# for the instant of the swap). The pid says whether the writer is still at work.
+_WRITE_SIBLING = re.compile(
+    r"^\.(?P<id>[a-z0-9][a-z0-9-]{0,80})\.(?P<kind>new|old)-(?P<pid>\d+)-\w+$"
+)
+
+
 def slugify(name: str) -> str:
     s = re.sub(r"[^a-zA-Z0-9]+", "-", name).strip("-").lower()
     return s[:40] or "dataset"
@@ -142,6 +167,25 @@ class Workspace:
         (self.root / "runs").mkdir(parents=True, exist_ok=True)
         with self._db() as db:
             db.executescript(_SCHEMA_SQL)
+        self.recover_interrupted_writes()
+
+    def recover_interrupted_writes(self) -> list[str]:
+        """Finish what a killed dataset write left: put the previous version back if the swap
+        was cut between its two renames, and remove half-written new versions. Siblings of a
+        writer that is still running are left alone. Returns what was done, for logs."""
+        done = []
+        for p in sorted((self.root / "datasets").iterdir()):
+            m = _WRITE_SIBLING.match(p.name)
+            if not m or pid_alive(int(m["pid"])):
+                continue
+            final = p.parent / m["id"]
+            if m["kind"] == "old" and not final.exists():
+                os.replace(p, final)
+                done.append(f"restored the previous version of dataset {m['id']}")
+            else:
+                shutil.rmtree(p, ignore_errors=True)
+                done.append(f"removed an unfinished write of dataset {m['id']}")
+        return done
 
     # ----------------------------------------------------------------- catalog
     @contextmanager
@@ -183,7 +227,9 @@ class Workspace:
             )
         dataset_id = dataset_id or f"{slugify(name)}-{uuid.uuid4().hex[:6]}"
         final = self.dataset_dir(dataset_id)
-        tmp = Path(tempfile.mkdtemp(dir=self.root / "datasets", prefix=f".{dataset_id}."))
+        tmp = Path(
+            tempfile.mkdtemp(dir=self.root / "datasets", prefix=f".{dataset_id}.new-{os.getpid()}-")
+        )
         try:
             for tname, df in tables.items():
                 atomic_write_parquet(tmp / f"{tname}.parquet", df)
@@ -194,7 +240,7 @@ class Workspace:
             # Swap into place: the old version stays whole until the new one is complete.
             old = None
             if final.exists():
-                old = final.with_name(f".{dataset_id}.old-{uuid.uuid4().hex[:6]}")
+                old = final.with_name(f".{dataset_id}.old-{os.getpid()}-{uuid.uuid4().hex[:6]}")
                 os.replace(final, old)
             os.replace(tmp, final)
             if old is not None:
