@@ -16,6 +16,7 @@ PAGE_SPECS: dict[str, tuple[str, str, str]] = {
     "segments": ("Segments", ":material/hub:", "Segment"),
     "explore": ("Explore", ":material/scatter_plot:", "Segment"),
     "profiles": ("Profiles", ":material/groups:", "Segment"),
+    "migration": ("Migration", ":material/swap_horiz:", "Segment"),
     "train": ("Train", ":material/model_training:", "Model"),
     "evaluate": ("Evaluate", ":material/analytics:", "Model"),
     "export": ("Export", ":material/download:", "Act"),
