@@ -28,9 +28,10 @@ Progress = Callable[[str, float], None]
 
 @dataclass
 class FinetuneParams:
-    target: str = "label_column"  # label_column | churn | value_tier | cluster
+    target: str = "label_column"  # label_column | churn | value_tier | cluster | campaign
     label_column: str | None = None  # for label_column (a customers column, e.g. 'persona')
-    segment_run: str | None = None  # for cluster
+    segment_run: str | None = None  # for cluster (for campaign: where to look first)
+    campaign: str | None = None  # for campaign: a campaign id (core.campaign)
     cutoff: str | None = None  # for churn / value_tier (default: last order − horizon)
     horizon_days: int = 90
     use_text: bool = True
@@ -86,6 +87,13 @@ def build_target(ws: Workspace, dataset_id: str, p: FinetuneParams):
             features=feats or None,
             method=run.params.get("method"),
         )
+    if p.target == "campaign":
+        if not p.campaign:
+            raise ValueError("choose the campaign whose responses to learn")
+        from core.campaign import load_campaign
+
+        c = load_campaign(ws, p.campaign, run_id=p.segment_run, dataset_id=dataset_id)
+        return T.campaign_target(c.results(), name=f"responds to {c.name}", campaign_id=c.id)
     raise ValueError(f"unknown target kind {p.target!r}")
 
 

@@ -1,12 +1,13 @@
 """Prediction targets for the classifier: what a model is asked to predict, per customer.
 
-Four kinds of target:
+Five kinds of target:
 
 * ``label_column`` — an existing column of the customers table (e.g. ``label`` or ``persona``);
 * ``churn`` — time split: customers who bought before a cutoff, labelled ``churned`` when they
   make no purchase in the ``horizon_days`` after it, else ``active``;
 * ``value_tier`` — time split: spend in the horizon after the cutoff, cut into low/mid/high;
-* ``cluster`` — the segments of a segmentation run ("Noise" dropped).
+* ``cluster`` — the segments of a segmentation run ("Noise" dropped);
+* ``campaign`` — who responded to a campaign, among the customers it treated (core.campaign).
 
 Time-split targets carry their ``cutoff``: the features must be computed with that cutoff
 (``build_customer_features(..., cutoff=target.cutoff)``), so the model only sees the past and
@@ -40,7 +41,7 @@ _UNSET: Any = object()
 @dataclass
 class Target:
     name: str  # e.g. "churn_90d", "value_tier_90d", "persona", "segment"
-    kind: str  # "label_column" | "churn" | "value_tier" | "cluster"
+    kind: str  # "label_column" | "churn" | "value_tier" | "cluster" | "campaign"
     labels: pd.DataFrame  # customer_id, label (string class names)
     classes: list[str]
     cutoff: datetime | None  # features must be computed with this cutoff (time-split targets)
@@ -465,6 +466,80 @@ def cluster_target(
         warnings=warnings,
         source_features=list(features),
         meta={"method": method} if method else {},
+    )
+
+
+RESPONDED = "responded"
+NOT_RESPONDED = "did not respond"
+
+
+def campaign_target(
+    results: pd.DataFrame, *, name: str = "campaign_response", campaign_id: str | None = None
+) -> Target:
+    """Who responds when treated: the campaign's *treated* customers, labelled ``responded`` or
+    ``did not respond`` (`results`: customer_id, group, responded, as core.campaign stores them).
+
+    Control customers are left out on purpose. They were not contacted, so whether they bought
+    says how likely a customer is to buy anyway, not how they answer the campaign; labelling a
+    control buyer "responded" would teach the model to find people who buy regardless. Among
+    the treated, the label is exactly "answered when contacted". (Predicting the *uplift* itself
+    would need both groups and a two-model or transformed-outcome learner, which this is not.)
+    """
+    for col in ("customer_id", "group", "responded"):
+        if col not in results.columns:
+            raise ValueError(f"the campaign results have no {col!r} column")
+    group = results["group"].astype(str).str.strip().str.lower()
+    odd = sorted(set(group) - {"treated", "control"})
+    if odd:
+        raise ValueError(
+            f"campaign results column 'group' has {odd[0]!r}: expected 'treated' or 'control' "
+            "(read the file with core.campaign.read_campaign_file)"
+        )
+    treated = results[group == "treated"]
+    n_control = int((group == "control").sum())
+    if treated.empty:
+        raise ValueError("the campaign has no treated customers: there is no response to learn")
+    responded = treated["responded"].map(
+        lambda v: bool(v) if isinstance(v, bool | np.bool_ | int | np.integer) else None
+    )
+    if responded.isna().any():
+        bad = treated["responded"][responded.isna()].iloc[0]
+        raise ValueError(f"campaign results column 'responded' has {bad!r}: expected True or False")
+    ids = treated["customer_id"].astype(str)
+    if ids.duplicated().any():
+        raise ValueError(
+            f"customer {ids[ids.duplicated()].iloc[0]!r} appears twice in the campaign results"
+        )
+    labels = _labels_frame(ids, np.where(responded.astype(bool), RESPONDED, NOT_RESPONDED))
+    labels = labels.sort_values("customer_id", ignore_index=True)
+    counts = labels["label"].value_counts()
+    classes = [RESPONDED, NOT_RESPONDED]
+    for c in classes:
+        if counts.get(c, 0) < 2:
+            raise ValueError(
+                f"only {int(counts.get(c, 0))} treated customer(s) are {c!r}: a model needs both "
+                "responders and non-responders (at least 2 of each)"
+            )
+    rate = counts[RESPONDED] / len(labels)
+    warnings = _balance_warnings(labels["label"], classes)
+    warnings.append(
+        "Features are computed from all the data the dataset holds: if the campaign's own "
+        "purchases are in the orders table, set the feature cutoff (Features page) to the "
+        "campaign date, or the model sees the response it is asked to predict."
+    )
+    return Target(
+        name=name,
+        kind="campaign",
+        labels=labels,
+        classes=classes,
+        cutoff=None,
+        description=(
+            f"Treated customers of the campaign: {rate:.1%} of {len(labels):,} responded. "
+            f"{n_control:,} control customers are left out: they were not contacted, so their "
+            "purchases say nothing about answering the campaign."
+        ),
+        warnings=warnings,
+        meta={"campaign_id": campaign_id, "n_control_left_out": n_control},
     )
 
 

@@ -19,6 +19,7 @@ PAGE_SPECS: dict[str, tuple[str, str, str]] = {
     "migration": ("Migration", ":material/swap_horiz:", "Segment"),
     "train": ("Train", ":material/model_training:", "Model"),
     "evaluate": ("Evaluate", ":material/analytics:", "Model"),
+    "campaigns": ("Campaigns", ":material/campaign:", "Act"),
     "export": ("Export", ":material/download:", "Act"),
 }
 

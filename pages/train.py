@@ -8,6 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.campaign import list_campaigns
 from core.finetune import FinetuneParams
 from core.jobs import is_job, read_status, resume, submit
 from dashboard import state
@@ -47,17 +48,20 @@ label_cols = (
     else []
 )
 seg_runs = [r for r in state.segment_runs(ds.id) if r.status == "done"]
+campaigns = {c.id: c for c in list_campaigns(ws, dataset_id=ds.id)}
 kinds = {
     "label_column": "An existing column (label, persona, churn flag, …)",
     "churn": "Churn: no purchase within N days after a cutoff",
     "value_tier": "Future value tier: high / mid / low spend in N days after a cutoff",
     "cluster": "Segments from a segmentation run",
+    "campaign": "Campaign response: who responds when contacted",
 }
 available = [
     k
     for k in kinds
     if (k != "label_column" or label_cols)
     and (k != "cluster" or seg_runs)
+    and (k != "campaign" or campaigns)
     and (k not in ("churn", "value_tier") or "orders" in ds.tables)
 ]
 
@@ -89,6 +93,22 @@ with st.form("train_form"):
         [r.id for r in seg_runs] or ["—"],
         key="tr_segrun",
         help="For the segments target",
+    )
+    campaign = (
+        st.selectbox(
+            "Campaign",
+            list(campaigns),
+            key="tr_campaign",
+            format_func=lambda i: (
+                f"{campaigns[i].name} ({campaigns[i].uploaded_at[:10]}, "
+                f"{campaigns[i].report.n_treated:,} treated)"
+            ),
+            help="For the campaign-response target: the treated customers of a campaign stored "
+            "on the Campaigns page, labelled responded / did not respond (control customers "
+            "are left out: they were not contacted)",
+        )
+        if campaigns
+        else None
     )
     chosen_features = st.multiselect(
         "Numeric features",
@@ -147,6 +167,7 @@ if go_btn:
         target=target,
         label_column=label_column if target == "label_column" else None,
         segment_run=seg_run if target == "cluster" else None,
+        campaign=campaign if target == "campaign" else None,
         horizon_days=int(horizon),
         use_text=bool(use_text),
         encoder=encoder.strip() or "default",
