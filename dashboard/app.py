@@ -25,6 +25,7 @@ st.set_page_config(
     initial_sidebar_state="expanded",
 )
 st.logo(str(ROOT / "assets" / "logo.png"), icon_image=str(ROOT / "assets" / "icon.png"))
+state.require_access()
 state.init_state()
 
 nav = st.navigation(navigation_sections())

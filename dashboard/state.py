@@ -1,8 +1,10 @@
 """Session state in one place: what each page reads and writes about the current session.
 
 Everything a browser session sees (the active dataset, uploads in progress) lives in
-`st.session_state`, so two sessions never see each other's choices. The workspace itself is
-shared by the deployment and opened once per process.
+`st.session_state`, so two sessions never see each other's choices. Without login the
+deployment has one workspace (``SEGSTUDIO_HOME``), opened once per process. With login
+(``[auth]`` in the secrets) each signed-in user works in one of the workspaces the
+``[segstudio.access]`` allowlist grants their e-mail (see core/access.py).
 """
 
 from __future__ import annotations
@@ -10,11 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+from streamlit.errors import StreamlitSecretNotFoundError
 
+from core.access import AccessConfigError, AccessPolicy, workspace_root
 from core.datasets import FeatureConfig, load_feature_config, save_feature_config
 from core.workspace import DatasetInfo, Workspace, default_root
 
 ACTIVE = "active_dataset_id"
+WORKSPACE = "workspace_name"  # with login: the workspace this session works in
 
 
 @st.cache_resource(show_spinner=False)
@@ -22,8 +27,77 @@ def _open_workspace(root: str) -> Workspace:
     return Workspace(root)
 
 
+def _secrets_section(name: str):
+    try:
+        return st.secrets.get(name)
+    except (FileNotFoundError, StreamlitSecretNotFoundError):
+        return None  # no secrets file: local use
+
+
+def login_enabled() -> bool:
+    """Login is on when the deployment configures Streamlit's OIDC login (``[auth]``)."""
+    return _secrets_section("auth") is not None
+
+
+def access_policy() -> AccessPolicy:
+    section = _secrets_section("segstudio")
+    return AccessPolicy.from_mapping(section.get("access") if section is not None else None)
+
+
+def allowed_workspaces() -> list[str]:
+    """Workspaces the signed-in user may open (empty when not signed in)."""
+    if not st.user.get("is_logged_in"):
+        return []
+    return access_policy().allowed(st.user.get("email"))
+
+
 def workspace() -> Workspace:
-    return _open_workspace(str(Path(default_root()).resolve()))
+    home = Path(default_root()).resolve()
+    if not login_enabled():
+        return _open_workspace(str(home))
+    name = st.session_state.get(WORKSPACE)
+    if name is None or name not in allowed_workspaces():
+        # Pages only run after require_access(); reaching here means the grant was withdrawn.
+        st.error("You have no access to this workspace.")
+        st.stop()
+    return _open_workspace(str(workspace_root(home, name)))
+
+
+def require_access() -> None:
+    """With login on: stop the page unless the user is signed in and has a workspace."""
+    if not login_enabled():
+        return
+    if not st.user.get("is_logged_in"):
+        st.title("Segment Studio")
+        st.write("This deployment holds customer data. Sign in to continue.")
+        st.button("Log in", on_click=st.login, type="primary", key="auth_login")
+        st.stop()
+    try:
+        allowed = allowed_workspaces()
+    except AccessConfigError as exc:
+        st.error(f"The access list in the secrets is malformed: {exc}")
+        st.stop()
+    if not allowed:
+        st.title("Segment Studio")
+        st.error(
+            f"{st.user.get('email') or 'This account'} has no workspace in this deployment. "
+            "Ask an administrator to add your address to the access list."
+        )
+        st.button("Log out", on_click=st.logout, key="auth_logout_denied")
+        st.stop()
+    if st.session_state.get(WORKSPACE) not in allowed:
+        st.session_state[WORKSPACE] = allowed[0]
+        st.session_state.pop(ACTIVE, None)
+        st.session_state.pop(RUN, None)
+
+
+def set_workspace(name: str) -> None:
+    if name not in allowed_workspaces():
+        raise PermissionError(f"no access to workspace {name!r}")
+    if st.session_state.get(WORKSPACE) != name:
+        st.session_state[WORKSPACE] = name
+        st.session_state.pop(ACTIVE, None)  # a dataset of another workspace means nothing here
+        st.session_state.pop(RUN, None)
 
 
 def init_state() -> None:
