@@ -20,6 +20,7 @@ PAGE_SPECS: dict[str, tuple[str, str, str]] = {
     "train": ("Train", ":material/model_training:", "Model"),
     "evaluate": ("Evaluate", ":material/analytics:", "Model"),
     "campaigns": ("Campaigns", ":material/campaign:", "Act"),
+    "recommend": ("Recommendations", ":material/recommend:", "Act"),
     "export": ("Export", ":material/download:", "Act"),
 }
 
