@@ -1,15 +1,30 @@
-"""Explore: the UMAP map of customers, coloured by anything, with lasso/box selection."""
+"""Explore: the UMAP map of customers, coloured by anything, with lasso/box selection.
+
+A selection (drawn on the map, a segment or a saved list) is explained in plain sentences and
+expanded with lookalikes: the most similar customers outside it.
+"""
 
 from __future__ import annotations
+
+import hashlib
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.explain import TOP_CATEGORY, explain_selection
 from core.export import segment_list, to_safe_csv_bytes
-from core.pipeline import load_segments, save_selection, segment_names
+from core.features import category_share_feature
+from core.lookalike import find_lookalikes
+from core.pipeline import (
+    load_segments,
+    load_selections,
+    load_vectors,
+    save_selection,
+    segment_names,
+)
 from dashboard import state
-from dashboard.components.charts import customer_map, is_categorical
+from dashboard.components.charts import customer_map, is_categorical, lookalike_map
 from dashboard.components.empty import require_segment_run
 from dashboard.components.format import fmt_int, fmt_money, fmt_pct
 from dashboard.components.map_points import (
@@ -19,6 +34,9 @@ from dashboard.components.map_points import (
     sample_for_map,
     selected_mask,
 )
+
+MAP, SEGMENT, SAVED = "Map selection", "Segment", "Saved selection"
+SOURCES = (MAP, SEGMENT, SAVED)
 
 st.title("Explore")
 ws = state.workspace()
@@ -31,6 +49,7 @@ if "x" not in seg:
 names = segment_names(ws, run.id)
 seg["segment_name"] = seg["segment"].map(lambda s: names.get(s, s))
 customers = ws.load_table(ds.id, "customers")
+attrs: list[str] = []
 if customers is not None:
     attrs = [c for c in customers.columns if c != "customer_id" and c not in seg.columns]
     seg = seg.merge(customers[["customer_id", *attrs]], on="customer_id", how="left")
@@ -92,8 +111,52 @@ selection = event.selection if event and event.selection else None
 in_selection = selected_mask(seg, selection, sampled=sampled, colour=colour)
 
 st.subheader("Selection")
+source = st.radio(
+    "Selection source",
+    SOURCES,
+    key="explore_source",
+    horizontal=True,
+    help="Act on what you drew on the map (lasso or box), on a whole segment, or on a "
+    "selection saved earlier with 'Save as a named segment'.",
+)
+if source == SEGMENT:
+    sizes = seg["segment"].astype(str).value_counts()
+    chosen = st.selectbox(
+        "Segment",
+        sizes.index.tolist(),
+        key=f"explore_segment_{run.id}",
+        format_func=lambda s: f"{names.get(s, s)} ({fmt_int(sizes[s])} customers)",
+    )
+    in_selection = (seg["segment"].astype(str) == chosen).to_numpy()
+    source_key = f"segment:{chosen}"
+elif source == SAVED:
+    saved = load_selections(ws, run.id)
+    if not saved:
+        st.caption(
+            "No saved selections for this run yet: draw one on the map, then use "
+            "'Save as a named segment'."
+        )
+        st.stop()
+    chosen = st.selectbox(
+        "Saved selection",
+        list(saved),
+        key=f"explore_saved_{run.id}",
+        format_func=lambda s: f"{s} ({fmt_int(len(saved[s]))} customers)",
+    )
+    wanted = set(map(str, saved[chosen]))
+    in_selection = seg["customer_id"].astype(str).isin(wanted).to_numpy()
+    gone = len(wanted) - int(in_selection.sum())
+    if gone:
+        st.caption(f"{fmt_int(gone)} saved customers are not in this run and are left out.")
+    source_key = f"saved:{chosen}"
+else:
+    source_key = "map"
 if not in_selection.any():
-    st.caption("Draw a lasso or a box on the map (toolbar, top right) to select customers.")
+    st.caption(
+        "Draw a lasso or a box on the map (toolbar, top right) to select customers."
+        if source == MAP
+        else "Nobody in this run is in it."
+    )
     st.stop()
 
 sel = seg[in_selection]
@@ -133,18 +196,149 @@ with e2.form("save_selection"):
             f"Saved '{new_name.strip()}' ({fmt_int(len(sel))} customers). Export it on the Export page."
         )
 
-num_cols = [c for c in seg.select_dtypes("number").columns if c not in ("x", "y", "confidence")]
-if num_cols:
-    comp = pd.DataFrame(
-        {
-            "feature": num_cols,
-            "selection": sel[num_cols].mean().to_numpy(),
-            "everyone": seg[num_cols].mean().to_numpy(),
-        }
+# The selection as a short key: cached explanations and stored lookalikes belong to it.
+sel_sig = hashlib.sha1(np.packbits(in_selection).tobytes()).hexdigest()
+
+
+@st.cache_data(show_spinner="Comparing the selection with everyone else…", max_entries=16)
+def _explain(run_id, updated, dataset_id, sig, categorical, names_key, _df, _mask):
+    """Explanation of one selection (keyed by the run, the selection's signature and the
+    segment names, which appear among the attributes)."""
+    reviews = ws.load_table(dataset_id, "reviews")
+    products = ws.load_table(dataset_id, "products")
+    labels = {}
+    if products is not None and "category" in products:
+        cats = products["category"].dropna().astype(str).unique()
+        labels = {category_share_feature(c).name: c for c in cats}
+    return explain_selection(
+        _df, _mask, reviews, categorical=list(categorical), category_labels=labels
     )
-    comp["ratio"] = np.where(
-        comp["everyone"].abs() > 1e-12, comp["selection"] / comp["everyone"], np.nan
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _vectors(run_id: str, updated: str):
+    """The run's fused customer vectors (read-only; one copy per run in the process)."""
+    return load_vectors(ws, run_id)
+
+
+cat_cols = tuple(
+    c
+    for c in ["segment_name", *attrs]
+    if c in seg
+    and not (source == SEGMENT and c == "segment_name")
+    and (pd.api.types.is_string_dtype(seg[c]) or pd.api.types.is_bool_dtype(seg[c]))
+    and 2 <= seg[c].nunique() <= 50
+)
+st.subheader("Why these customers?")
+why = _explain(
+    run.id,
+    run.updated_at,
+    ds.id,
+    sel_sig,
+    cat_cols,
+    tuple(sorted(names.items())),
+    seg,
+    in_selection,
+)
+if why.message:
+    st.info(why.message, icon=":material/info:")
+else:
+    # "$" starts LaTeX in Streamlit markdown: amounts are escaped.
+    st.markdown("\n".join(f"- {s}".replace("$", r"\$") for s in why.sentences))
+    with st.expander("Ranked differences: features, attributes, review words"):
+        st.caption(
+            "Effect size is Cohen's d: the difference of the means in pooled standard "
+            "deviations (0.2 small, 0.5 medium, 0.8 large). Lift is the share in the "
+            "selection divided by the share in the rest."
+        )
+        if not why.numeric.empty:
+            st.dataframe(
+                why.numeric[["label", "selection", "rest", "ratio", "effect_size"]].round(3),
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    "label": "feature",
+                    "selection": "mean, selection",
+                    "rest": "mean, rest",
+                    "effect_size": "effect size (d)",
+                },
+            )
+        if not why.categorical.empty:
+            over = why.categorical[why.categorical["selection_share"] > 0].head(15)
+            st.dataframe(
+                over.assign(column=over["column"].replace(TOP_CATEGORY, "buys mostly")).round(3),
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    "column": "attribute",
+                    "selection_share": st.column_config.NumberColumn(
+                        "share in selection", format="percent"
+                    ),
+                    "rest_share": st.column_config.NumberColumn("share in rest", format="percent"),
+                },
+            )
+        if why.words:
+            st.markdown("**Distinctive review words:** " + ", ".join(w for w, _ in why.words))
+
+st.subheader("Find lookalikes")
+vectors = _vectors(run.id, run.updated_at)
+n_rest = int((~in_selection).sum())
+if vectors is None or len(vectors) != len(seg):
+    st.caption(
+        "This run kept no customer vectors, so there is nothing to measure similarity on. "
+        "Run a segmentation with K-means, a Gaussian mixture or HDBSCAN to find lookalikes."
     )
-    comp = comp.reindex(comp["ratio"].sub(1).abs().sort_values(ascending=False).index)
-    with st.expander("How the selection differs from everyone (feature means)", expanded=False):
-        st.dataframe(comp.round(3), hide_index=True, width="stretch")
+    st.stop()
+if n_rest == 0:
+    st.caption("The selection holds every customer: nobody is left to suggest.")
+    st.stop()
+l1, l2 = st.columns([1, 3])
+n_look = l1.number_input(
+    "How many lookalikes",
+    min_value=1,
+    max_value=max(1, len(seg)),
+    value=min(100, n_rest),
+    step=50,
+    key="explore_lookalike_n",
+    help="The customers outside the selection that look most like it: each candidate is "
+    "scored by its mean cosine similarity to its 10 most similar selected customers, on the "
+    "run's customer vectors (features and review text). Large selections are represented by "
+    "a random sample of 2,000 of their customers.",
+)
+if l1.button("Find lookalikes", key="explore_find_lookalikes", type="primary"):
+    found = find_lookalikes(vectors, in_selection, int(n_look), ids=seg["customer_id"].to_numpy())
+    st.session_state["explore_lookalikes"] = {
+        "sig": (run.id, source_key, sel_sig, int(n_look)),
+        "rows": found.table["row"].tolist(),
+        "similarity": found.table["similarity"].tolist(),
+        "notes": found.notes,
+    }
+stored = st.session_state.get("explore_lookalikes")
+if not stored or stored["sig"] != (run.id, source_key, sel_sig, int(n_look)):
+    l2.caption(
+        "Finds the customers outside the selection whose profiles and reviews are closest "
+        "to it, for a campaign that reaches beyond the segment."
+    )
+    st.stop()
+for note in stored["notes"]:
+    st.caption(note[:1].upper() + note[1:] + ".")
+look = seg.iloc[stored["rows"]]
+look_list = segment_list(look, names)
+look_list.insert(1, "similarity", stored["similarity"])
+look_mix = look["segment_name"].value_counts(normalize=True)
+l2.metric("Lookalikes found", fmt_int(len(look)))
+l2.caption("Their segments: " + ", ".join(f"{k} {fmt_pct(v)}" for k, v in look_mix.head(6).items()))
+st.plotly_chart(
+    lookalike_map(seg, sel["customer_id"], look["customer_id"]),
+    key="explore_lookalike_map",
+    width="stretch",
+    config={"displaylogo": False},
+)
+st.dataframe(look_list.head(1000), hide_index=True, width="stretch")
+st.download_button(
+    f"Download {fmt_int(len(look_list))} lookalikes (CSV)",
+    to_safe_csv_bytes(look_list, excel_bom=bom),
+    file_name="lookalikes.csv",
+    mime="text/csv",
+    key="explore_lookalike_dl",
+)

@@ -154,3 +154,177 @@ def customer_map(
         uirevision="customer-map",
     )
     return fig
+
+
+def confusion_grid(
+    confusion, classes: list[str], text: list[list[str]], shade, height: int = 420
+) -> go.Figure:
+    """A confusion matrix as a grid of square markers, one per cell, selectable by a click.
+
+    A plotly heatmap cannot be clicked into a selection (its trace type has no point
+    selection, so `st.plotly_chart(on_select=...)` never hears of the click); scatter markers
+    can. Each point's customdata is [true class, predicted class, count].
+    """
+    n = len(classes)
+    conf = np.asarray(confusion)
+    shade = np.asarray(shade, dtype=float)
+    true_c, pred_c = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    t, p = true_c.ravel(), pred_c.ravel()
+    labels = np.asarray([str(c) for c in classes], dtype=object)
+    vals = shade.ravel()
+    hi = float(np.nanmax(vals)) if vals.size and np.nanmax(vals) > 0 else 1.0
+    # Light cells take dark text and dark cells light text, as a heatmap would.
+    font = ["#FFFFFF" if v / hi > 0.55 else "#222222" for v in vals]
+    size = max(18, min(130, int((height - 110) / max(n, 1) * 0.78)))
+    fig = go.Figure(
+        go.Scatter(
+            x=labels[p],
+            y=labels[t],
+            mode="markers+text",
+            marker=dict(
+                symbol="square",
+                size=size,
+                color=vals,
+                colorscale="Blues",
+                cmin=0,
+                cmax=hi,
+                line=dict(width=1, color="#FFFFFF"),
+            ),
+            text=[text[i][j] for i, j in zip(t, p, strict=True)],
+            textfont=dict(color=font),
+            customdata=np.column_stack([labels[t], labels[p], conf.ravel().astype(int)]),
+            hovertemplate=(
+                "true %{customdata[0]}<br>predicted %{customdata[1]}<br>"
+                "%{customdata[2]} customers<br>click to list them<extra></extra>"
+            ),
+            selected=dict(marker=dict(opacity=1)),
+            unselected=dict(marker=dict(opacity=0.35)),
+            showlegend=False,
+        )
+    )
+    fig.update_layout(
+        height=height,
+        margin=dict(l=10, r=10, t=10, b=10),
+        xaxis=dict(
+            title="predicted",
+            type="category",
+            categoryorder="array",
+            categoryarray=list(labels),
+            showgrid=False,
+        ),
+        yaxis=dict(
+            title="true",
+            type="category",
+            categoryorder="array",
+            categoryarray=list(labels),
+            autorange="reversed",
+            showgrid=False,
+        ),
+        plot_bgcolor="white",
+        clickmode="event+select",
+        dragmode=False,
+    )
+    return fig
+
+
+def highlight_map(
+    points: pd.DataFrame,
+    highlight_ids,
+    label: str,
+    max_background: int = 20_000,
+    height: int = 520,
+    seed: int = 0,
+) -> go.Figure:
+    """Customers (x, y) in grey with `highlight_ids` drawn on top in colour.
+
+    All highlighted customers are drawn; of the others at most `max_background` (a fixed-seed
+    sample, so the figure stays the same across reruns).
+    """
+    ids = set(map(str, highlight_ids))
+    is_hit = points["customer_id"].astype(str).isin(ids).to_numpy()
+    rest = points[~is_hit]
+    if len(rest) > max_background:
+        rest = rest.sample(max_background, random_state=seed)
+    hit = points[is_hit]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scattergl(
+            x=rest["x"],
+            y=rest["y"],
+            mode="markers",
+            name=f"other customers ({int((~is_hit).sum()):,})",
+            marker=dict(size=3, color=NOISE_COLOUR, opacity=0.35),
+            hoverinfo="skip",
+        )
+    )
+    data, hover = _custom(hit)
+    fig.add_trace(
+        go.Scattergl(
+            x=hit["x"],
+            y=hit["y"],
+            mode="markers",
+            name=f"{label} ({len(hit):,})",
+            marker=dict(size=7, color=PALETTE[5], opacity=0.9, line=dict(width=0.5, color="#000")),
+            customdata=data,
+            hovertemplate=hover,
+        )
+    )
+    fig.update_layout(
+        height=height,
+        margin=dict(l=0, r=0, t=10, b=0),
+        xaxis=dict(visible=False),
+        yaxis=dict(visible=False, scaleanchor="x"),
+        legend=dict(itemsizing="constant", title=None, orientation="h", y=1.02),
+        plot_bgcolor="white",
+    )
+    return fig
+
+
+def lookalike_map(
+    points: pd.DataFrame,
+    seed_ids,
+    lookalike_ids,
+    max_background: int = 20_000,
+    height: int = 520,
+    seed: int = 0,
+) -> go.Figure:
+    """Customers (x, y) in grey, the seed set in blue and its lookalikes in orange on top.
+
+    Every lookalike is drawn; of the seed and of the others at most `max_background` each (a
+    fixed-seed sample). Not meant for selection: the Explore page's selectable map is another.
+    """
+    cid = points["customer_id"].astype(str)
+    is_look = cid.isin(set(map(str, lookalike_ids))).to_numpy()
+    is_seed = cid.isin(set(map(str, seed_ids))).to_numpy() & ~is_look
+    fig = go.Figure()
+    layers = (
+        ("other customers", ~is_seed & ~is_look, dict(size=3, color=NOISE_COLOUR, opacity=0.3)),
+        ("selection", is_seed, dict(size=4, color=PALETTE[0], opacity=0.55)),
+        (
+            "lookalikes",
+            is_look,
+            dict(size=7, color=PALETTE[1], opacity=0.95, line=dict(width=0.5, color="#000")),
+        ),
+    )
+    for name, mask, marker in layers:
+        part = points[mask]
+        if name != "lookalikes" and len(part) > max_background:
+            part = part.sample(max_background, random_state=seed)
+        trace = go.Scattergl(
+            x=part["x"], y=part["y"], mode="markers", name=f"{name} ({int(mask.sum()):,})"
+        )
+        trace.marker = marker
+        if name == "other customers":  # grey context: no hover, no per-point data shipped
+            trace.hoverinfo = "skip"
+        else:
+            trace.customdata, trace.hovertemplate = _custom(part)
+        fig.add_trace(trace)
+    fig.update_layout(
+        height=height,
+        margin=dict(l=0, r=0, t=10, b=0),
+        xaxis=dict(visible=False),
+        yaxis=dict(visible=False, scaleanchor="x"),
+        legend=dict(itemsizing="constant", title=None, orientation="h", y=1.02),
+        plot_bgcolor="white",
+    )
+    return fig
