@@ -1,4 +1,9 @@
-"""Evaluate: the fine-tuned model next to the baselines, on the same held-out customers."""
+"""Evaluate: the fine-tuned model next to the baselines, on the same held-out customers.
+
+Clicking a confusion-matrix cell (or picking its two classes) lists the holdout customers behind
+it, highlights them on the segmentation map and shows their reviews. The last such set is kept
+in ``st.session_state["linked_customers"]`` (see `LINKED`) for other pages to pick up.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,143 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.evaluate import Evaluation, compare_table
-from core.finetune import load_cv, load_evaluations
+from core.export import to_safe_csv_bytes
+from core.finetune import load_cv, load_evaluations, load_predictions
+from core.trust import cell_customers, reviews_for
 from dashboard import state
-from dashboard.components.charts import PALETTE
+from dashboard.components.charts import PALETTE, confusion_grid, highlight_map
+from dashboard.components.format import fmt_int
 from dashboard.navigation import page
+
+LINKED = "linked_customers"  # session key: the customers of the last confusion cell looked into
+CAP = 500  # rows of the cell's customer table sent to the browser
+REVIEW_CAP = 200
+
+
+def _clicked_cell(event, classes: list[str]) -> tuple[str, str] | None:
+    """(true, predicted) of the confusion cell just clicked, or None."""
+    points = (event or {}).get("selection", {}).get("points", []) if event else []
+    for pt in points:
+        data = pt.get("customdata") or []
+        if len(data) >= 2 and str(data[0]) in classes and str(data[1]) in classes:
+            return str(data[0]), str(data[1])
+        if str(pt.get("y")) in classes and str(pt.get("x")) in classes:
+            return str(pt["y"]), str(pt["x"])
+    return None
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _predictions(run_id: str) -> pd.DataFrame:
+    return load_predictions(ws, run_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _map_points(run_ids: tuple[str, ...]) -> tuple[str | None, pd.DataFrame | None]:
+    """(run id, customer_id/x/y/…) of the first of these segment runs that has a map."""
+    for rid in run_ids:
+        try:
+            seg = pd.read_parquet(ws.get_run(rid).path / "segments.parquet")
+        except (OSError, KeyError):
+            continue
+        if {"x", "y"} <= set(seg.columns):
+            cols = ["customer_id", "x", "y"]
+            cols += [c for c in ("monetary", "frequency", "recency_days") if c in seg.columns]
+            return rid, seg[cols]
+    return None, None
+
+
+def _linked_cell(event) -> None:
+    """Who is behind a cell: the clicked (or picked) cell's customers on the map, their
+    probabilities and their reviews. Shares them with other pages as ``st.session_state[
+    LINKED]`` = {"source", "run_id", "true", "predicted", "customer_ids"}."""
+    st.subheader("Who is behind a cell?")
+    if model_name != evals[0].model_name:
+        st.caption(
+            f"Customer lists are kept for {evals[0].model_name} only (the baselines' per-customer "
+            "predictions are not saved); choose it above to look into a cell."
+        )
+        return
+    ss = st.session_state
+    linked = ss.get(LINKED) or {}
+    if "ev_cell_true" not in ss and linked.get("run_id") == run_id:
+        ss["ev_cell_true"], ss["ev_cell_pred"] = linked.get("true"), linked.get("predicted")
+    clicked = _clicked_cell(event, classes)
+    if clicked and ss.get("ev_last_click") != (run_id, *clicked):
+        ss["ev_last_click"] = (run_id, *clicked)  # apply a click once; the boxes may change it
+        ss["ev_cell_true"], ss["ev_cell_pred"] = clicked
+    st.caption(
+        "Click a cell of the matrix, or pick its two classes here, to see those holdout "
+        "customers on the map, with their predicted probabilities and their reviews."
+    )
+    b1, b2 = st.columns(2)
+    t = b1.selectbox("True class", classes, index=None, key="ev_cell_true", placeholder="pick")
+    p = b2.selectbox("Predicted class", classes, index=None, key="ev_cell_pred", placeholder="pick")
+    if t is None or p is None:
+        return
+    try:
+        cust = cell_customers(_predictions(run_id), t, p)
+    except (OSError, ValueError) as exc:
+        st.warning(f"No per-customer predictions for this run: {exc}", icon=":material/warning:")
+        return
+    ids = cust["customer_id"].astype(str).tolist()
+    ss[LINKED] = {
+        "source": "evaluate",
+        "run_id": run_id,
+        "true": t,
+        "predicted": p,
+        "customer_ids": ids,
+    }
+    verdict = "correctly predicted" if t == p else f"predicted **{p}**"
+    st.markdown(f"**{fmt_int(len(cust))}** holdout customers are **{t}** and were {verdict}.")
+    if cust.empty:
+        return
+    m1, m2 = st.columns([3, 2])
+    with m1:
+        # The map the user is looking at elsewhere (the active run) first, else the newest.
+        active = state.active_run(run.dataset_id)
+        seg_runs = [r.id for r in state.segment_runs(run.dataset_id) if r.status == "done"]
+        seg_runs.sort(key=lambda i: active is None or i != active.id)
+        seg_run, points = _map_points(tuple(seg_runs))
+        if points is None:
+            st.info(
+                "No segmentation with a map for this dataset yet; run one on the Segments page "
+                "to see these customers on it.",
+                icon=":material/info:",
+            )
+        else:
+            on_map = int(points["customer_id"].astype(str).isin(set(ids)).sum())
+            st.plotly_chart(
+                highlight_map(points, ids, f"true {t} · predicted {p}"),
+                width="stretch",
+                key="ev_linked_map",
+            )
+            st.caption(
+                f"Map of segmentation run {seg_run}: {fmt_int(on_map)} of these customers drawn "
+                "in colour, everyone else in grey."
+            )
+    with m2:
+        prob_cols = [c for c in cust.columns if c.startswith("p_")]
+        table = cust[["customer_id", "true", "predicted", *prob_cols]]
+        st.dataframe(table.head(CAP).round(3), hide_index=True, width="stretch", height=420)
+        if len(table) > CAP:
+            st.caption(f"First {CAP:,} of {len(table):,}, most confident first.")
+        st.download_button(
+            f"Download {len(table):,} customers (CSV)",
+            to_safe_csv_bytes(table),
+            file_name=f"cell_{t}_as_{p}.csv",
+            mime="text/csv",
+            key="ev_cell_dl",
+        )
+    reviews, n_reviews = reviews_for(ws, run.dataset_id, ids, limit=REVIEW_CAP)
+    st.markdown("**Their reviews**")
+    if n_reviews == 0:
+        st.caption("These customers wrote no reviews.")
+    else:
+        st.dataframe(reviews, hide_index=True, width="stretch", height=320)
+        st.caption(
+            f"{fmt_int(min(n_reviews, REVIEW_CAP))} of {fmt_int(n_reviews)} reviews, newest first."
+        )
+
 
 st.title("Evaluate")
 ws = state.workspace()
@@ -75,29 +213,18 @@ with c1:
     norm = st.toggle("Row-normalised (recall per true class)", value=True, key="ev_norm")
     z = ev.confusion_normalised if norm else ev.confusion
     text = [[f"{v:.0%}" if norm else f"{int(v):,}" for v in row] for row in z]
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=classes,
-            y=classes,
-            colorscale="Blues",
-            text=text,
-            texttemplate="%{text}",
-            showscale=False,
-            hovertemplate="true %{y}<br>predicted %{x}<br>%{text}<extra></extra>",
-        )
+    event = st.plotly_chart(
+        confusion_grid(ev.confusion, classes, text, z),
+        width="stretch",
+        key=f"ev_confusion_{run_id}_{names.index(model_name)}",
+        on_select="rerun",
+        selection_mode=("points",),
     )
-    fig.update_layout(
-        height=420,
-        margin=dict(l=10, r=10, t=10, b=10),
-        xaxis_title="predicted",
-        yaxis_title="true",
-        yaxis_autorange="reversed",
-    )
-    st.plotly_chart(fig, width="stretch", key="ev_confusion")
 with c2:
     st.markdown("**Per class**")
     st.dataframe(ev.per_class.round(3), hide_index=True, width="stretch")
+
+_linked_cell(event)
 
 c3, c4, c5 = st.columns(3)
 roc = go.Figure()
@@ -211,8 +338,6 @@ if st.button("Score", key="sc_go"):
     if scored is not None:
         st.session_state["sc_result"] = (run.id, target_ds, scored)
 if st.session_state.get("sc_result") and st.session_state["sc_result"][:2] == (run.id, target_ds):
-    from core.export import to_safe_csv_bytes
-
     scored = st.session_state["sc_result"][2]
     st.dataframe(scored.head(500).round(3), hide_index=True, width="stretch")
     st.caption(
