@@ -103,6 +103,15 @@ def _linked_cell(event) -> None:
     st.markdown(f"**{fmt_int(len(cust))}** holdout customers are **{t}** and were {verdict}.")
     if cust.empty:
         return
+    if st.button(
+        "Open them on the Explore map",
+        key="ev_to_explore",
+        icon=":material/scatter_plot:",
+        help="Explore with these customers as the selection: explain them, find lookalikes, "
+        "export them.",
+    ):
+        ss["explore_source"] = "Confusion cell"
+        st.switch_page(page("explore"))
     m1, m2 = st.columns([3, 2])
     with m1:
         # The map the user is looking at elsewhere (the active run) first, else the newest.

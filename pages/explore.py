@@ -24,7 +24,7 @@ from core.pipeline import (
     segment_names,
 )
 from dashboard import state
-from dashboard.components.charts import customer_map, is_categorical, lookalike_map
+from dashboard.components.charts import customer_map, highlight_map, is_categorical, lookalike_map
 from dashboard.components.empty import require_segment_run
 from dashboard.components.format import fmt_int, fmt_money, fmt_pct
 from dashboard.components.map_points import (
@@ -35,8 +35,9 @@ from dashboard.components.map_points import (
     selected_mask,
 )
 
-MAP, SEGMENT, SAVED = "Map selection", "Segment", "Saved selection"
+MAP, SEGMENT, SAVED, CELL = "Map selection", "Segment", "Saved selection", "Confusion cell"
 SOURCES = (MAP, SEGMENT, SAVED)
+LINKED = "linked_customers"  # set by the Evaluate page: the customers of a confusion-matrix cell
 
 st.title("Explore")
 ws = state.workspace()
@@ -111,13 +112,16 @@ selection = event.selection if event and event.selection else None
 in_selection = selected_mask(seg, selection, sampled=sampled, colour=colour)
 
 st.subheader("Selection")
+linked = st.session_state.get(LINKED)
+sources = (*SOURCES, CELL) if linked else SOURCES
 source = st.radio(
     "Selection source",
-    SOURCES,
+    sources,
     key="explore_source",
     horizontal=True,
-    help="Act on what you drew on the map (lasso or box), on a whole segment, or on a "
-    "selection saved earlier with 'Save as a named segment'.",
+    help="Act on what you drew on the map (lasso or box), on a whole segment, on a "
+    "selection saved earlier with 'Save as a named segment', or on the customers of the "
+    "confusion-matrix cell last opened on the Evaluate page.",
 )
 if source == SEGMENT:
     sizes = seg["segment"].astype(str).value_counts()
@@ -149,6 +153,25 @@ elif source == SAVED:
     if gone:
         st.caption(f"{fmt_int(gone)} saved customers are not in this run and are left out.")
     source_key = f"saved:{chosen}"
+elif source == CELL:
+    wanted = set(map(str, linked["customer_ids"]))
+    in_selection = seg["customer_id"].astype(str).isin(wanted).to_numpy()
+    verdict = (
+        "correctly predicted"
+        if linked["true"] == linked["predicted"]
+        else f"predicted {linked['predicted']}"
+    )
+    st.caption(
+        f"From Evaluate (run {linked['run_id']}): holdout customers who are {linked['true']} "
+        f"and were {verdict}; {fmt_int(int(in_selection.sum()))} of {fmt_int(len(wanted))} are "
+        "in this segmentation run."
+    )
+    st.plotly_chart(
+        highlight_map(seg, wanted, f"true {linked['true']} · predicted {linked['predicted']}"),
+        width="stretch",
+        key=f"explore_cell_map_{run.id}",
+    )
+    source_key = f"cell:{linked['run_id']}:{linked['true']}:{linked['predicted']}"
 else:
     source_key = "map"
 if not in_selection.any():

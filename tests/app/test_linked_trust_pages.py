@@ -77,6 +77,14 @@ def test_evaluate_confusion_cell_lists_its_customers(segmented_ws):
     reviews = [d.value for d in at.dataframe if "review_text" in d.value.columns]
     assert reviews and set(reviews[0]["customer_id"].astype(str)) <= set(linked["customer_ids"])
 
+    # The same customers, as the selection on the Explore map (explain, lookalikes, export).
+    next(b for b in at.button if b.key == "ev_to_explore").click().run()
+    assert not at.exception
+    assert at.radio(key="explore_source").value == "Confusion cell"
+    assert {m.label: m.value for m in at.metric}["Selected customers"] == f"{count:,}"
+    assert any(c.key.startswith("explore_cell_map_") for c in at.get("plotly_chart"))
+    at.switch_page("../pages/evaluate.py").run()
+
     at.radio(key="ev_model").set_value(at.radio(key="ev_model").options[1]).run()
     assert not at.exception
     assert "Customer lists are kept for" in page_texts(at)  # baselines keep no per-customer rows
