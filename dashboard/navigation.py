@@ -6,9 +6,12 @@ from pathlib import Path
 
 import streamlit as st
 
+from dashboard.i18n import t
+
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
 
-# key -> (title, icon, section)
+# key -> (English title, icon, section); the title shown is common.nav.<key> in the
+# session's language, the section common.section.<section>.
 PAGE_SPECS: dict[str, tuple[str, str, str]] = {
     "home": ("Home", ":material/home:", "Start"),
     "data": ("Data", ":material/upload_file:", "Prepare"),
@@ -26,10 +29,10 @@ PAGE_SPECS: dict[str, tuple[str, str, str]] = {
 
 
 def page(key: str) -> st.Page:
-    title, icon, _ = PAGE_SPECS[key]
+    _, icon, _ = PAGE_SPECS[key]
     return st.Page(
         PAGES_DIR / f"{key}.py",
-        title=title,
+        title=t(f"common.nav.{key}"),
         icon=icon,
         url_path=None if key == "home" else key,
         default=key == "home",
@@ -39,5 +42,5 @@ def page(key: str) -> st.Page:
 def navigation_sections() -> dict[str, list]:
     sections: dict[str, list] = {}
     for key, (_, _, section) in PAGE_SPECS.items():
-        sections.setdefault(section, []).append(page(key))
+        sections.setdefault(t(f"common.section.{section}"), []).append(page(key))
     return sections

@@ -17,6 +17,7 @@ from streamlit.errors import StreamlitSecretNotFoundError
 from core.access import AccessConfigError, AccessPolicy, workspace_root
 from core.datasets import FeatureConfig, load_feature_config, save_feature_config
 from core.workspace import DatasetInfo, Workspace, default_root
+from dashboard.i18n import t
 
 ACTIVE = "active_dataset_id"
 WORKSPACE = "workspace_name"  # with login: the workspace this session works in
@@ -58,7 +59,7 @@ def workspace() -> Workspace:
     name = st.session_state.get(WORKSPACE)
     if name is None or name not in allowed_workspaces():
         # Pages only run after require_access(); reaching here means the grant was withdrawn.
-        st.error("You have no access to this workspace.")
+        st.error(t("common.sidebar.no_access"))
         st.stop()
     return _open_workspace(str(workspace_root(home, name)))
 
@@ -69,21 +70,19 @@ def require_access() -> None:
         return
     if not st.user.get("is_logged_in"):
         st.title("Segment Studio")
-        st.write("This deployment holds customer data. Sign in to continue.")
-        st.button("Log in", on_click=st.login, type="primary", key="auth_login")
+        st.write(t("common.sidebar.sign_in_needed"))
+        st.button(t("common.sidebar.log_in"), on_click=st.login, type="primary", key="auth_login")
         st.stop()
     try:
         allowed = allowed_workspaces()
     except AccessConfigError as exc:
-        st.error(f"The access list in the secrets is malformed: {exc}")
+        st.error(t("common.sidebar.malformed_access", error=exc))
         st.stop()
     if not allowed:
         st.title("Segment Studio")
-        st.error(
-            f"{st.user.get('email') or 'This account'} has no workspace in this deployment. "
-            "Ask an administrator to add your address to the access list."
-        )
-        st.button("Log out", on_click=st.logout, key="auth_logout_denied")
+        who = st.user.get("email") or t("common.sidebar.this_account")
+        st.error(t("common.sidebar.no_workspace", who=who))
+        st.button(t("common.sidebar.log_out"), on_click=st.logout, key="auth_logout_denied")
         st.stop()
     if st.session_state.get(WORKSPACE) not in allowed:
         st.session_state[WORKSPACE] = allowed[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import state
+from dashboard.i18n import language_picker, t
 
 _KEY = "sidebar_dataset"
 _WS_KEY = "sidebar_workspace"
@@ -24,26 +25,26 @@ def account_box() -> None:
         return
     allowed = state.allowed_workspaces()
     with st.sidebar:
-        st.caption(f"Signed in as {st.user.get('email')}")
+        st.caption(t("common.sidebar.signed_in_as", email=st.user.get("email")))
         if len(allowed) > 1:
             st.session_state[_WS_KEY] = st.session_state.get(state.WORKSPACE)
             st.selectbox(
-                "Workspace",
+                t("common.sidebar.workspace"),
                 allowed,
                 key=_WS_KEY,
                 on_change=_on_workspace,
-                help="The workspaces your address is allowed to open. Each holds its own "
-                "datasets and runs.",
+                help=t("common.sidebar.workspace_help"),
             )
-        st.button("Log out", on_click=st.logout, key="auth_logout")
+        st.button(t("common.sidebar.log_out"), on_click=st.logout, key="auth_logout")
 
 
 def dataset_picker() -> None:
+    language_picker()
     account_box()
     datasets = state.workspace().list_datasets()
     with st.sidebar:
         if not datasets:
-            st.caption("No dataset yet — load the demo store or upload files on the Data page.")
+            st.caption(t("common.sidebar.no_dataset"))
             return
         ids = [d.id for d in datasets]
         names = {d.id: d.name for d in datasets}
@@ -54,10 +55,10 @@ def dataset_picker() -> None:
         # Pages change the active dataset too (after an upload, say): the widget follows.
         st.session_state[_KEY] = current
         st.selectbox(
-            "Active dataset",
+            t("common.sidebar.active_dataset"),
             ids,
             format_func=lambda i: names[i],
-            help="Every page works on this dataset. Add datasets on the Data page.",
+            help=t("common.sidebar.active_dataset_help"),
             key=_KEY,
             on_change=_on_pick,
         )
