@@ -77,6 +77,9 @@ class IngestLimits:
     max_columns: int = 2_000
     max_text_chars: int = 20_000
     max_report_rejections: int = 1_000  # Rejection records kept in the report (counts stay exact)
+    # An .xlsx is a zip archive: what it may expand to, in all and per member (zip bombs).
+    max_unzipped_bytes: int = 1024 * MB
+    max_zip_ratio: int = 200
 
 
 @dataclass
@@ -302,11 +305,11 @@ def read_raw(
         kind = magic
 
     if kind == "excel":
-        raw = _read_excel(data, name, sheet, notes, warnings)
+        raw = _read_excel(data, name, sheet, notes, warnings, limits)
     elif kind == "parquet":
         raw = _read_parquet(data, name, notes, warnings)
     else:
-        text, encoding = _decode(data, name, notes)
+        text, encoding = _decode(data, name, notes, warnings)
         if kind == "json":
             raw = _read_json(text, name, encoding, notes, warnings)
         else:
@@ -383,20 +386,29 @@ _TRUSTED = {
 }  # fmt: skip
 
 
-def _decode(data: bytes, name: str, notes: list[str]) -> tuple[str, str]:
+def _decode(
+    data: bytes, name: str, notes: list[str], warnings: list[str] | None = None
+) -> tuple[str, str]:
     """Bytes → text and the encoding used. See the module rules in `read_raw`'s brief:
-    BOMs first, strict UTF-8, GB18030 for Chinese, charset-normalizer, then cp1252/latin-1."""
+    BOMs first, strict UTF-8, GB18030 for Chinese, UTF-8 mixed with another encoding line by
+    line (files pasted together), charset-normalizer, then cp1252/latin-1."""
+    warnings = [] if warnings is None else warnings
     if data[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
         return _strict(data, "utf-32", name), "utf-32"
     if data[:3] == b"\xef\xbb\xbf":
+        notes.append("UTF-8 byte-order mark removed")
         try:
             text = data[3:].decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise IngestError(
-                f"'{name}' starts with a UTF-8 marker but byte {exc.start + 3} is not UTF-8; "
-                "save the file again as UTF-8"
-            ) from None
-        notes.append("UTF-8 byte-order mark removed")
+        except UnicodeDecodeError:
+            # The marker says UTF-8, yet some lines are not: read those in the encoding they
+            # most likely have (and say which lines), rather than refuse the whole file.
+            mixed = _decode_mixed(data[3:], name, warnings, force=True)
+            if mixed is None:
+                raise IngestError(
+                    f"'{name}' starts with a UTF-8 marker but is not UTF-8; "
+                    "save the file again as UTF-8"
+                ) from None
+            return mixed
         return _check_text(text, name), "utf-8-sig"
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return _check_text(_strict(data, "utf-16", name), name), "utf-16"
@@ -422,6 +434,9 @@ def _decode(data: bytes, name: str, notes: list[str]) -> tuple[str, str]:
         text = None
     if text is not None and _looks_chinese(text[:100_000]):
         return _check_text(text, name), "gb18030"
+    mixed = _decode_mixed(data, name, warnings)
+    if mixed is not None:
+        return mixed
     guess = None
     try:
         from charset_normalizer import from_bytes
@@ -443,6 +458,47 @@ def _decode(data: bytes, name: str, notes: list[str]) -> tuple[str, str]:
         return _check_text(data.decode("cp1252"), name), "cp1252"
     except UnicodeDecodeError:
         return _check_text(data.decode("latin-1"), name), "latin-1"
+
+
+def _decode_mixed(
+    data: bytes, name: str, warnings: list[str], *, force: bool = False
+) -> tuple[str, str] | None:
+    """Text that is UTF-8 on some lines and another encoding on others (two exports pasted
+    together): each line in its own encoding, with a warning naming the non-UTF-8 lines.
+    None when no line has non-ASCII UTF-8 text (then it is not UTF-8 at all), unless `force`."""
+    lines = data.splitlines(keepends=True)  # bytes split on \n, \r and \r\n only
+    decoded: list[str | None] = []
+    bad: list[int] = []
+    n_utf8 = 0
+    for i, line in enumerate(lines):
+        try:
+            s = line.decode("utf-8")
+        except UnicodeDecodeError:
+            decoded.append(None)
+            bad.append(i)
+            continue
+        decoded.append(s)
+        n_utf8 += not s.isascii()
+    if not bad or (n_utf8 == 0 and not force):
+        return None
+    other_text, other = _decode(b"".join(lines[i] for i in bad), name, [], [])
+    other_lines = io.StringIO(other_text, newline="").readlines()
+    if len(other_lines) != len(bad):  # the other encoding splits lines differently: give up
+        if force:
+            raise IngestError(
+                f"'{name}' starts with a UTF-8 marker but line {bad[0] + 1} is not UTF-8; "
+                "save the file again as UTF-8"
+            )
+        return None
+    for i, s in zip(bad, other_lines, strict=True):
+        decoded[i] = s
+    shown = ", ".join(str(i + 1) for i in bad[:10]) + (", …" if len(bad) > 10 else "")
+    warnings.append(
+        f"'{name}' mixes encodings: {_plural(len(bad), 'line')} not UTF-8 (line "
+        f"{shown}) read as {other}; check the accents and characters on "
+        f"{'that line' if len(bad) == 1 else 'those lines'}"
+    )
+    return _check_text("".join(s or "" for s in decoded), name), f"utf-8+{other}"
 
 
 def _strict(data: bytes, enc: str, name: str) -> str:
@@ -540,6 +596,10 @@ def _read_delimited(
 ) -> RawTable:
     if not text.strip():
         raise IngestError(f"file '{name}' contains only blank lines; expected a header row")
+    # Python's csv module refuses fields over 128 KiB by default; long review texts are
+    # allowed (and truncated later, with a note), so lift that limit.
+    if csv.field_size_limit() < 2**31 - 1:
+        csv.field_size_limit(2**31 - 1)
     sample = text[:262_144]
     delim = _sniff_delimiter(sample, ext)
     # The header: the first non-blank record; how many physical lines it (and blank lines
@@ -583,7 +643,8 @@ def _read_delimited(
         utf8 if utf8 is not None else text.encode("utf-8"), text, delim, columns, header_lines
     )
     if df is None:
-        df, rows, rejected = _parse_slow(text, delim, columns, header_lines)
+        df, rows, rejected = _parse_slow(text, delim, columns, header_lines, name)
+    _check_unclosed_quote(text, df, rows, rejected, delim, columns, name)
     if rejected is not None and len(rejected):
         warnings.append(
             f"{_plural(len(rejected), 'row')} with a different number of fields than the "
@@ -675,7 +736,7 @@ def _record_positions(
 
 
 def _parse_slow(
-    text: str, delim: str, columns: list[str], header_lines: int
+    text: str, delim: str, columns: list[str], header_lines: int, name: str = "file"
 ) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame | None]:
     """Python's csv module, record by record: copes with anything the fast path refused."""
     width = len(columns)
@@ -691,7 +752,7 @@ def _parse_slow(
             break
         except csv.Error as exc:
             raise IngestError(
-                f"line {prev + 1} can't be read: {exc} (an unclosed quote?)"
+                f"'{name}' line {prev + 1} can't be read: {exc} (an unclosed quote?)"
             ) from None
         start, prev = prev + 1, reader.line_num
         if start <= header_lines or not rec:
@@ -706,6 +767,55 @@ def _parse_slow(
     if not width:
         df = pd.DataFrame(index=range(0))
     return df, np.asarray(starts, dtype=np.int64), _ragged_frame(ragged, columns)
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _check_unclosed_quote(
+    text: str,
+    df: pd.DataFrame,
+    rows: np.ndarray | None,
+    rejected: pd.DataFrame | None,
+    delim: str,
+    columns: list[str],
+    name: str,
+) -> None:
+    """A quote opened in the last record and never closed swallows every line after it into
+    one value; both CSV parsers accept that silently, so refuse it here, naming the line."""
+    last: tuple[int, list[Any]] | None = None
+    if rows is not None and len(rows):
+        last = (int(rows[-1]), df.iloc[-1].tolist())
+    if rejected is not None and len(rejected):
+        r = int(rejected["_row"].max())
+        if last is None or r > last[0]:
+            rec = rejected.loc[rejected["_row"] == r].iloc[0]
+            last = (r, [rec.get(c) for c in columns])
+    if last is None:
+        return
+    start, values = last
+    multi = [i for i, v in enumerate(values) if isinstance(v, str) and ("\n" in v or "\r" in v)]
+    if not multi:
+        return
+    pos = 0
+    for k, m in enumerate(_LINE_BREAK.finditer(text), start=2):
+        if k > start:
+            break
+        pos = m.end()
+    try:
+        for _ in csv.reader(io.StringIO(text[pos:], newline=""), delimiter=delim, strict=True):
+            pass
+    except csv.Error as exc:
+        if "unexpected end of data" not in str(exc):
+            return
+        n_lines = len(_LINE_BREAK.findall(text.rstrip("\r\n"))) + 1
+        col = columns[multi[0]] if multi[0] < len(columns) else None
+        where = f" in column '{col}'" if col else ""
+        raise IngestError(
+            f"'{name}' line {start}: a quote opened{where} is never closed, so lines "
+            f"{start}-{n_lines} would be read as one value; close the quote (a quote inside "
+            'a quoted value is written twice: "") and upload again'
+        ) from None
 
 
 def _ragged_frame(ragged: list[tuple[int, list[str]]], columns: list[str]) -> pd.DataFrame | None:
@@ -855,11 +965,47 @@ def _read_json(
 
 
 # ------------------------------------------------------------------------------ Excel
+def _check_zip_sizes(data: bytes, name: str, limits: IngestLimits) -> None:
+    """Refuse a zip (an .xlsx is one) that would inflate far beyond its size, from the sizes
+    its central directory declares, before anything is decompressed. (Python's zipfile never
+    inflates a member past its declared size, so a member that lies fails its CRC check.)"""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as exc:
+        raise IngestError(
+            f"'{name}' is not a valid Excel workbook (.xlsx): {type(exc).__name__}: {exc}"
+        ) from None
+    total = sum(i.file_size for i in infos)
+    for i in infos:
+        ratio = i.file_size / max(1, i.compress_size)
+        if i.file_size > 16 * MB and ratio > limits.max_zip_ratio:
+            raise IngestError(
+                f"'{name}' looks like a zip bomb: its part '{i.filename}' would expand "
+                f"{ratio:,.0f}-fold to {i.file_size / MB:,.0f} MB (at most "
+                f"{limits.max_zip_ratio}-fold is accepted); refused without opening it"
+            )
+    if total > limits.max_unzipped_bytes:
+        raise IngestError(
+            f"'{name}' would expand to {total / MB:,.0f} MB once unzipped; the limit is "
+            f"{limits.max_unzipped_bytes / MB:,.0f} MB (a zip bomb, or a workbook too big for "
+            "Excel upload: save it as CSV or Parquet)"
+        )
+
+
 def _read_excel(
-    data: bytes, name: str, sheet: str | int | None, notes: list[str], warnings: list[str]
+    data: bytes,
+    name: str,
+    sheet: str | int | None,
+    notes: list[str],
+    warnings: list[str],
+    limits: IngestLimits | None = None,
 ) -> RawTable:
     import openpyxl
 
+    _check_zip_sizes(data, name, limits or IngestLimits())
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # zipfile.BadZipFile, InvalidFileException, KeyError, ...
@@ -888,39 +1034,11 @@ def _read_excel(
         ws = wb[sheet_name]
         if getattr(ws, "max_row", 1) is None and hasattr(ws, "reset_dimensions"):
             ws.reset_dimensions()
-        rows_iter = ws.iter_rows(min_row=1, values_only=True)
-        header: list[Any] | None = None
-        header_row = 0
-        pending: list[tuple[int, tuple[Any, ...]]] = []
-        # Title lines above the header (e.g. "Sales report 2024") are skipped: the header is
-        # the first row at least half as wide as the widest of the first 30 non-empty rows.
-        for r, values in enumerate(rows_iter, start=1):
-            if any(v is not None and str(v).strip() != "" for v in values):
-                pending.append((r, values))
-            if len(pending) >= 30:
-                break
-        if not pending:
-            others = [n for n in names if n != sheet_name]
-            hint = f"; other sheets: {_join_names(others)}" if others else ""
-            raise IngestError(f"sheet '{sheet_name}' of '{name}' is empty{hint}")
-        counts = [sum(v is not None and str(v).strip() != "" for v in vals) for _, vals in pending]
-        need = max(1, math.ceil(0.5 * max(counts)))
-        k = next(i for i, c in enumerate(counts) if c >= need)
-        header_row, header = pending[k][0], list(pending[k][1])
-        if k:
+        header, header_row, out_rows, out_vals, skipped = _excel_rows(ws, name, sheet_name, names)
+        if skipped:
             notes.append(
                 f"{_plural(header_row - 1, 'row')} above the header (row {header_row}) skipped"
             )
-        body = [p for p in pending[k + 1 :]]
-        out_rows: list[int] = []
-        out_vals: list[tuple[Any, ...]] = []
-        for r, vals in body:
-            out_rows.append(r)
-            out_vals.append(vals)
-        for r, values in enumerate(rows_iter, start=pending[-1][0] + 1):
-            if any(v is not None and (not isinstance(v, str) or v.strip() != "") for v in values):
-                out_rows.append(r)
-                out_vals.append(values)
     finally:
         wb.close()
     width = max([len(header)] + [len(v) for v in out_vals]) if out_vals else len(header)
@@ -929,6 +1047,148 @@ def _read_excel(
     keep = [i for i in range(width) if (i < len(header) and header[i] not in (None, "")) or used[i]]
     head_vals = [header[i] if i < len(header) else None for i in keep]
     columns = _clean_headers(head_vals, notes)
+    if _has_formulas(data):
+        warnings.extend(
+            _formulas_without_results(data, name, sheet_name, out_rows, out_vals, keep, columns)
+        )
+    return _excel_raw(
+        name, sheet, sheet_name, names, columns, keep, out_rows, out_vals, notes, warnings
+    )
+
+
+def _excel_rows(
+    ws: Any, name: str, sheet_name: str, names: list[str]
+) -> tuple[list[Any], int, list[int], list[tuple[Any, ...]], bool]:
+    """The header (and its row) and the non-empty data rows of a sheet, with sheet row
+    numbers. A sheet whose XML can't be parsed is refused, not a traceback."""
+    try:
+        return _excel_rows_unguarded(ws, name, sheet_name, names)
+    except IngestError:
+        raise
+    except Exception as exc:  # ParseError, BadZipFile (CRC), ValueError from openpyxl, ...
+        raise IngestError(
+            f"sheet '{sheet_name}' of '{name}' can't be read ({type(exc).__name__}: {exc}); "
+            "open the workbook in Excel or LibreOffice, save it again as .xlsx (or CSV) and "
+            "upload that"
+        ) from None
+
+
+def _excel_rows_unguarded(
+    ws: Any, name: str, sheet_name: str, names: list[str]
+) -> tuple[list[Any], int, list[int], list[tuple[Any, ...]], bool]:
+    rows_iter = ws.iter_rows(min_row=1, values_only=True)
+    pending: list[tuple[int, tuple[Any, ...]]] = []
+    # Title lines above the header (e.g. "Sales report 2024") are skipped: the header is
+    # the first row at least half as wide as the widest of the first 30 non-empty rows.
+    for r, values in enumerate(rows_iter, start=1):
+        if any(v is not None and str(v).strip() != "" for v in values):
+            pending.append((r, values))
+        if len(pending) >= 30:
+            break
+    if not pending:
+        others = [n for n in names if n != sheet_name]
+        hint = f"; other sheets: {_join_names(others)}" if others else ""
+        raise IngestError(f"sheet '{sheet_name}' of '{name}' is empty{hint}")
+    counts = [sum(v is not None and str(v).strip() != "" for v in vals) for _, vals in pending]
+    need = max(1, math.ceil(0.5 * max(counts)))
+    k = next(i for i, c in enumerate(counts) if c >= need)
+    header_row, header = pending[k][0], list(pending[k][1])
+    body = [p for p in pending[k + 1 :]]
+    out_rows: list[int] = []
+    out_vals: list[tuple[Any, ...]] = []
+    for r, vals in body:
+        out_rows.append(r)
+        out_vals.append(vals)
+    for r, values in enumerate(rows_iter, start=pending[-1][0] + 1):
+        if any(v is not None and (not isinstance(v, str) or v.strip() != "") for v in values):
+            out_rows.append(r)
+            out_vals.append(values)
+    return header, header_row, out_rows, out_vals, k > 0
+
+
+def _has_formulas(data: bytes) -> bool:
+    """Whether any worksheet of an .xlsx holds a formula (`<f>` element), read in chunks."""
+    try:
+        return _scan_for_formulas(data)
+    except Exception:  # a damaged part: the values were read already; this check is a bonus
+        return False
+
+
+def _scan_for_formulas(data: bytes) -> bool:
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        for info in zf.infolist():
+            if not info.filename.startswith("xl/worksheets/"):
+                continue
+            tail = b""
+            with zf.open(info) as f:
+                while chunk := f.read(1 << 20):
+                    buf = tail + chunk
+                    if b"<f>" in buf or b"<f " in buf or b":f>" in buf or b":f " in buf:
+                        return True
+                    tail = buf[-8:]
+    return False
+
+
+def _formulas_without_results(
+    data: bytes,
+    name: str,
+    sheet_name: str,
+    out_rows: list[int],
+    out_vals: list[tuple[Any, ...]],
+    keep: list[int],
+    columns: list[str],
+) -> list[str]:
+    """Cells holding a formula whose result was never saved (files written by scripts, not by
+    Excel) read as empty: say which, per column, instead of letting them pass as blanks."""
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception:  # the values were read already; this check is best effort
+        return []
+    pos = {r: i for i, r in enumerate(out_rows)}
+    found: dict[int, list[tuple[int, str]]] = {}
+    try:
+        for r, values in enumerate(wb[sheet_name].iter_rows(min_row=1, values_only=True), 1):
+            i = pos.get(r)
+            if i is None:
+                continue
+            got = out_vals[i]
+            for j in keep:
+                f = values[j] if j < len(values) else None
+                f = getattr(f, "text", f)  # ArrayFormula
+                if isinstance(f, str) and f.startswith("=") and (j >= len(got) or got[j] is None):
+                    found.setdefault(j, []).append((r, f))
+    except Exception:
+        return []
+    finally:
+        wb.close()
+    out = []
+    for j, cells in found.items():
+        col = columns[keep.index(j)]
+        r, f = cells[0]
+        out.append(
+            f"sheet '{sheet_name}' of '{name}', column '{col}': {_plural(len(cells), 'cell')} "
+            f"hold formulas without a saved result (e.g. row {r}: {_q(f)}), read as empty; "
+            "open the workbook in Excel and save it, so the results are stored"
+        )
+    return out
+
+
+def _excel_raw(
+    name: str,
+    sheet: str | int | None,
+    sheet_name: str,
+    names: list[str],
+    columns: list[str],
+    keep: list[int],
+    out_rows: list[int],
+    out_vals: list[tuple[Any, ...]],
+    notes: list[str],
+    warnings: list[str],
+) -> RawTable:
     df = pd.DataFrame(
         {
             c: _str_series([_cell_text(v[i]) if i < len(v) else "" for v in out_vals])
@@ -1000,6 +1260,8 @@ _NULLS_TEXT = frozenset({"", "null", "none", "nan", "n/a", "#n/a", "nil", "(null
 _NULLS_VALUE = _NULLS_TEXT | {"na", "-", "--", "—", "?"}
 
 _CURRENCY = re.compile(r"(?i)(?:RMB|USD|EUR|GBP|CNY)|[$€£¥￥元]")
+# Symbols and codes naming the same currency ('¥' is also the yen: it is one kind here).
+_CURRENCY_KIND = {"USD": "$", "EUR": "€", "GBP": "£", "RMB": "¥", "CNY": "¥", "￥": "¥", "元": "¥"}
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009']")
 _DOT_NUM = r"[+-]?(?:(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _COMMA_NUM = r"[+-]?(?:(?:\d+|\d{1,3}(?:\.\d{3})+)(?:,\d*)?|,\d+)"
@@ -1023,6 +1285,7 @@ class _NumInfo:
     ambiguous: list[str] = field(default_factory=list)
     mixed: bool = False
     examples: dict[str, str] = field(default_factory=dict)
+    currencies: list[str] = field(default_factory=list)  # distinct currencies, when several
 
 
 def _by_uniques(s: pd.Series) -> tuple[np.ndarray, pd.Series]:
@@ -1104,6 +1367,10 @@ def _parse_numbers(
     info.n_percent = int(freq[pct & good].sum()) if allow_percent else 0
     if info.n_currency:
         info.examples["currency"] = str(orig[cur & good].iloc[0])
+        found = orig[cur & good].str.findall(_CURRENCY).explode().dropna()
+        kinds = sorted({_CURRENCY_KIND.get(c.upper(), c) for c in found})
+        if len(kinds) > 1:
+            info.currencies = kinds
     if info.n_paren:
         info.examples["paren"] = str(orig[paren & good].iloc[0])
     valid = codes >= 0
@@ -1689,7 +1956,9 @@ def ingest(
                 )
             if canon in ID_COLUMNS or canon == "label":
                 s = _integral_ids(s, src, notes)
-            s = _truncate(s, src, limits, notes)
+            if canon in ID_COLUMNS:
+                _warn_scientific_ids(s, src, warnings)
+            s = _truncate(s, src, limits, notes, rows)
             if col.required:
                 what = "review text" if canon == "review_text" else _HUMAN[canon]
                 rej.add(null, src, text, f"row {{row}}: missing {what} (column '{src}' is empty)",
@@ -1834,17 +2103,20 @@ def ingest(
         extra_names.append(base)
     extra_names = _dedupe_names(extra_names, taken)
     renamed = []
+    extra_cols: dict[str, Any] = {}  # joined at once: inserting thousands one by one is slow
     for src, nm in zip(extras, extra_names, strict=True):
         final_map[src] = nm
         s = df[src]
         s = s.where(s != "")
-        s = _truncate(s, src, limits, notes)
+        s = _truncate(s, src, limits, notes, rows)
         s, numeric = _maybe_numeric(s)
         if numeric:
             notes.append(f"extra column '{src}' holds only numbers; stored as numbers")
-        data[nm] = kept(s) if numeric else kept(s.astype("str"))
+        extra_cols[nm] = kept(s) if numeric else kept(s.astype("str"))
         if nm != to_snake_case(src) or to_snake_case(src) != src:
             renamed.append(f"'{src}' → '{nm}'")
+    if extra_cols:
+        data = pd.concat([data, pd.DataFrame(extra_cols, index=data.index)], axis=1)
     if extras:
         notes.append(
             f"{_plural(len(extras), 'column')} kept as extra attributes"
@@ -1905,6 +2177,12 @@ def ingest(
     # Summary of why rows were rejected (the reader has already warned about its own).
     for kind, cnt in rej.kinds.most_common():
         warnings.append(f"{_plural(cnt, 'row')} rejected: {kind}")
+    if len(data) == 0 and len(rejected):
+        warnings.insert(
+            0,
+            f"no usable rows in '{name}': all {_plural(len(rejected), 'row')} were rejected "
+            f"(first: {rejected['_reason'].iloc[0]})",
+        )
 
     rejections = []
     head = rejected.head(limits.max_report_rejections)
@@ -2000,6 +2278,20 @@ def _integral_ids(s: pd.Series, src: str, notes: list[str]) -> pd.Series:
     return _from_uniques(codes, fixed, s.index)
 
 
+_SCIENTIFIC = r"[+-]?\d(?:\.\d+)?[eE][+-]?\d+"
+
+
+def _warn_scientific_ids(s: pd.Series, src: str, warnings: list[str]) -> None:
+    """IDs like '1.23457E+11' are what Excel shows for long numbers: digits are lost."""
+    sci = s.str.fullmatch(_SCIENTIFIC).fillna(False).to_numpy(dtype=bool)
+    if sci.any():
+        warnings.append(
+            f"'{src}' has {_plural(int(sci.sum()), 'value')} in scientific notation (e.g. "
+            f"{_q(s[sci].iloc[0])}): Excel may have rounded these ids, so different customers "
+            "can share one; export the column as text and upload again"
+        )
+
+
 def _from_uniques(codes: np.ndarray, u: pd.Series, index: pd.Index) -> pd.Series:
     """Broadcast per-unique results back to rows (code -1 → missing)."""
     take = np.where(codes < 0, len(u), codes)
@@ -2015,16 +2307,25 @@ def _none_if_na(v: Any) -> str | None:
     return str(v)
 
 
-def _truncate(s: pd.Series, src: str, limits: IngestLimits, notes: list[str]) -> pd.Series:
+def _truncate(
+    s: pd.Series,
+    src: str,
+    limits: IngestLimits,
+    notes: list[str],
+    rows: np.ndarray | None = None,
+) -> pd.Series:
     if not len(s) or not pd.api.types.is_string_dtype(s.dtype):
         return s
     lens = s.str.len()
     long = (lens > limits.max_text_chars).fillna(False).to_numpy(dtype=bool)
     if long.any():
         s = s.where(~long, s.str.slice(0, limits.max_text_chars))
+        where = ""
+        if rows is not None and len(rows) == len(s):
+            where = f" (first on row {int(rows[np.flatnonzero(long)[0]])})"
         notes.append(
             f"{_plural(int(long.sum()), 'value')} in '{src}' longer than "
-            f"{_fmt_n(limits.max_text_chars)} characters truncated"
+            f"{_fmt_n(limits.max_text_chars)} characters truncated{where}"
         )
     return s
 
@@ -2049,6 +2350,11 @@ def _number_notes(info: _NumInfo, src: str, notes: list[str], warnings: list[str
         notes.append(
             f"{_plural(info.n_paren, 'value')} in parentheses in '{src}' read as negative "
             f"(e.g. {_q(info.examples['paren'])})"
+        )
+    if info.currencies:
+        warnings.append(
+            f"'{src}' mixes currencies ({', '.join(info.currencies)}): the values are used as "
+            "written, without conversion; convert them to one currency if that matters"
         )
     if info.mixed:
         other = "." if info.decimal == "," else ","
@@ -2166,6 +2472,9 @@ def _orders_rules(
                     f"{_plural(int(pos.sum()), 'cancellation line')} ('C' order ids) with a "
                     "positive quantity (kept as they are)"
                 )
+    zero_q = live & ~np.isnan(q) & (q == 0)
+    if zero_q.any():
+        warnings.append(f"{_plural(int(zero_q.sum()), 'line')} with quantity 0 (kept)")
     if "unit_price" in out:
         p = out["unit_price"]
         zero = live & ~np.isnan(p) & (p == 0)
@@ -2195,14 +2504,27 @@ def _reject_duplicates(s: pd.Series, src: str, key: str, rej: _Rejects) -> None:
             f"duplicate {key}", extra=first_of_code[codes[dup]])  # fmt: skip
 
 
+_LEADING_ZERO = re.compile(r"[+-]?0\d+.*", flags=re.DOTALL)
+
+
 def _maybe_numeric(s: pd.Series) -> tuple[pd.Series, bool]:
     """Extra columns that hold only plain numbers (no leading zeros) become float64."""
     v = s.dropna()
     if not len(v):
         return s, False
+    uniques = v.unique()
+    if len(uniques) <= 1_000:
+        # Few distinct values (wide files have thousands of such columns): plain Python
+        # regexes beat a vectorised call's fixed cost.
+        texts = [str(x).strip() for x in uniques]
+        if not all(_PLAIN_NUM.fullmatch(x) for x in texts):
+            return s, False
+        if any(_LEADING_ZERO.fullmatch(x) for x in texts):
+            return s, False  # zip codes, phone numbers: keep as text
+        return pd.to_numeric(s.str.strip(), errors="coerce").astype("float64"), True
     stripped = v.str.strip()
     if not stripped.str.fullmatch(_PLAIN_NUM.pattern).all():
         return s, False
-    if stripped.str.fullmatch(r"[+-]?0\d+.*").any():
+    if stripped.str.fullmatch(_LEADING_ZERO.pattern).any():
         return s, False  # zip codes, phone numbers: keep as text
     return pd.to_numeric(s.str.strip(), errors="coerce").astype("float64"), True
