@@ -21,55 +21,46 @@ from core.pipeline import segment_names
 from dashboard import state
 from dashboard.components.empty import require_segment_run
 from dashboard.components.format import fmt_int, fmt_money, fmt_pct
+from dashboard.i18n import t
 from dashboard.navigation import page
 
 PICK = "camp_pick"
 
-st.title("Campaigns")
+st.title(t("campaigns.title"))
 ws = state.workspace()
-ds, run = require_segment_run("campaign results are measured per segment of a segmentation run.")
+ds, run = require_segment_run(t("campaigns.needs_run"))
 names = segment_names(ws, run.id)
-st.caption(
-    f"Measure a campaign against the segments of run `{run.id}`: the response rate of treated "
-    "customers against a control group that was not contacted, per segment, with 95% "
-    "confidence intervals. pp = percentage points."
-)
+st.caption(t("campaigns.intro", run=run.id))
 customers = ws.load_table(ds.id, "customers")
 is_demo = ds.source == "demo" and customers is not None and "persona" in customers.columns
 campaigns = list_campaigns(ws, run_id=run.id)
 
-with st.expander("Add a campaign result", expanded=not campaigns, icon=":material/upload_file:"):
+with st.expander(t("campaigns.add_heading"), expanded=not campaigns, icon=":material/upload_file:"):
     upload = st.file_uploader(
-        "Campaign result file",
+        t("campaigns.file_label"),
         type=[e.lstrip(".") for e in SUPPORTED_EXTENSIONS],
         key="camp_file",
-        help=(
-            "One row per customer in the campaign: customer_id; group — treated (treatment, test, "
-            "1) or control (holdout, 0); responded — yes / no, true / false or 1 / 0; revenue "
-            "(optional; blank counts as 0). CSV, Excel or Parquet."
-        ),
+        help=t("campaigns.file_help"),
     )
     c1, c2 = st.columns([2, 1])
     campaign_name = c1.text_input(
-        "Campaign name", key="camp_name", placeholder="e.g. Spring discount mailing"
+        t("campaigns.name_label"), key="camp_name", placeholder=t("campaigns.name_placeholder")
     )
     reject_unknown = c2.toggle(
-        "Refuse unknown customer ids",
+        t("campaigns.reject_label"),
         value=False,
         key="camp_reject",
-        help="Off: ids that are not in this dataset are left out and counted in the report. "
-        "On: the whole file is refused.",
+        help=t("campaigns.reject_help"),
     )
     b1, b2 = st.columns(2)
     analyse = b1.button(
-        "Analyse and save", type="primary", disabled=upload is None, key="camp_analyse"
+        t("campaigns.analyse"), type="primary", disabled=upload is None, key="camp_analyse"
     )
     demo = (
         b2.button(
-            "Try a demo campaign",
+            t("campaigns.demo_button"),
             key="camp_demo",
-            help="A made-up discount mailing for the demo store: some personas answer it, "
-            "others ignore it or are put off.",
+            help=t("campaigns.demo_help"),
         )
         if is_demo
         else False
@@ -79,10 +70,10 @@ with st.expander("Add a campaign result", expanded=not campaigns, icon=":materia
         source, filename, label = upload.getvalue(), upload.name, campaign_name
     elif demo:
         source = demo_campaign_file(customers, seed=len(campaigns))
-        filename, label = "demo_campaign.csv", campaign_name or "Demo discount mailing"
+        filename, label = "demo_campaign.csv", campaign_name or t("campaigns.demo_name")
     if source is not None:
         try:
-            with st.spinner("Reading and measuring…"):
+            with st.spinner(t("campaigns.reading")):
                 cf = read_campaign_file(
                     source,
                     filename,
@@ -95,31 +86,31 @@ with st.expander("Add a campaign result", expanded=not campaigns, icon=":materia
         else:
             st.session_state[PICK] = saved.id
             campaigns = list_campaigns(ws, run_id=run.id)
-            st.toast(f"Campaign '{saved.name}' saved")
+            st.toast(t("campaigns.saved", name=saved.name))
 
 if not campaigns:
     others = list_campaigns(ws, dataset_id=ds.id)
-    msg = "No campaign measured against this segmentation yet. Upload a result file above"
-    msg += " or try the demo campaign." if is_demo else "."
+    msg = t("campaigns.none_yet_demo") if is_demo else t("campaigns.none_yet")
     if others:
-        msg += (
-            f" {len(others)} campaign(s) are stored with other segmentation runs of this "
-            "dataset; choose that run on the Segments page to see them."
-        )
+        msg += t("campaigns.others_hint", count=fmt_int(len(others)))
     st.info(msg, icon=":material/info:")
     st.stop()
 
 by_id = {c.id: c for c in campaigns}
 if st.session_state.get(PICK) not in by_id:
     st.session_state[PICK] = campaigns[0].id
-pick = st.selectbox(
-    "Campaign",
-    list(by_id),
-    key=PICK,
-    format_func=lambda i: (
-        f"{by_id[i].name} — {by_id[i].file}, {by_id[i].uploaded_at[:16].replace('T', ' ')} UTC"
-    ),
-)
+# Labels are built now, in this run's language: a format_func may also be called outside the
+# script run (AppTest does), where t() cannot see the session's language.
+pick_labels = {
+    c.id: t(
+        "campaigns.pick_option",
+        name=c.name,
+        file=c.file,
+        uploaded=c.uploaded_at[:16].replace("T", " "),
+    )
+    for c in campaigns
+}
+pick = st.selectbox(t("campaigns.pick_label"), list(by_id), key=PICK, format_func=pick_labels.get)
 camp = by_id[pick]
 table = camp.table
 rep = camp.report
@@ -135,18 +126,32 @@ def _pp(x, sign: bool = True) -> str:
     return (f"{x * 100:+.1f} pp" if sign else f"{x * 100:.1f} pp").replace("-", "−")
 
 
-with st.expander(f"What was read from {camp.file}", icon=":material/fact_check:"):
+with st.expander(t("campaigns.read_heading", file=camp.file), icon=":material/fact_check:"):
     st.markdown(
-        f"{fmt_int(rep.rows_read)} rows read, {fmt_int(rep.rows_kept)} analysed: "
-        f"{fmt_int(rep.n_treated)} treated, {fmt_int(rep.n_control)} control."
+        t(
+            "campaigns.read_summary",
+            read=fmt_int(rep.rows_read),
+            kept=fmt_int(rep.rows_kept),
+            treated=fmt_int(rep.n_treated),
+            control=fmt_int(rep.n_control),
+        )
     )
+    yes_no = {True: t("campaigns.yes"), False: t("campaigns.no")}
     st.markdown(
-        "**Columns:** "
-        + ", ".join(f"{k} ← `{v}`" for k, v in rep.columns.items())
-        + "  \n**Group values:** "
-        + ", ".join(f"`{k}` → {v}" for k, v in rep.group_values.items())
-        + "  \n**Responded values:** "
-        + ", ".join(f"`{k}` → {'yes' if v else 'no'}" for k, v in rep.responded_values.items())
+        t(
+            "campaigns.read_columns",
+            values=", ".join(f"{k} ← `{v}`" for k, v in rep.columns.items()),
+        )
+        + "  \n"
+        + t(
+            "campaigns.read_groups",
+            values=", ".join(f"`{k}` → {v}" for k, v in rep.group_values.items()),
+        )
+        + "  \n"
+        + t(
+            "campaigns.read_responded",
+            values=", ".join(f"`{k}` → {yes_no[bool(v)]}" for k, v in rep.responded_values.items()),
+        )
     )
     for n in rep.notes:
         st.markdown(f"- {n}")
@@ -155,35 +160,47 @@ with st.expander(f"What was read from {camp.file}", icon=":material/fact_check:"
 
 overall = table[table["segment"] == OVERALL].iloc[0]
 m1, m2, m3, m4 = st.columns(4)
-m1.metric("Treated / control", f"{fmt_int(overall['n_treated'])} / {fmt_int(overall['n_control'])}")
+m1.metric(
+    t("campaigns.metric_groups"),
+    f"{fmt_int(overall['n_treated'])} / {fmt_int(overall['n_control'])}",
+)
 m2.metric(
-    "Response rate",
-    f"{fmt_pct(overall['rate_treated'])} vs {fmt_pct(overall['rate_control'])}",
-    help="Treated vs control",
+    t("campaigns.metric_rate"),
+    t(
+        "campaigns.rate_vs",
+        treated=fmt_pct(overall["rate_treated"]),
+        control=fmt_pct(overall["rate_control"]),
+    ),
+    help=t("campaigns.metric_rate_help"),
 )
 m3.metric(
-    "Uplift",
+    t("campaigns.metric_uplift"),
     _pp(overall["uplift"]),
-    help=f"95% CI {_pp(overall['uplift_low'])} to {_pp(overall['uplift_high'])} "
-    "(Newcombe hybrid score interval)",
+    help=t(
+        "campaigns.metric_uplift_help",
+        low=_pp(overall["uplift_low"]),
+        high=_pp(overall["uplift_high"]),
+    ),
 )
 if camp.has_revenue:
     m4.metric(
-        "Incremental revenue",
+        t("campaigns.metric_revenue"),
         fmt_money(overall["incremental_revenue"]),
-        help="Revenue per customer, treated minus control, × customers treated. 95% CI "
-        f"{fmt_money(overall['revenue_diff_low'] * overall['n_treated'])} to "
-        f"{fmt_money(overall['revenue_diff_high'] * overall['n_treated'])} (Welch)",
+        help=t(
+            "campaigns.metric_revenue_help",
+            low=fmt_money(overall["revenue_diff_low"] * overall["n_treated"]),
+            high=fmt_money(overall["revenue_diff_high"] * overall["n_treated"]),
+        ),
     )
 else:
-    m4.metric("Incremental responders", fmt_int(overall["incremental_responders"]))
+    m4.metric(t("campaigns.metric_responders"), fmt_int(overall["incremental_responders"]))
 
 for sentence in highlights(table, {s: _label(s) for s in table["segment"]}):
     st.markdown(sentence)
 
 
-def _forest(t) -> go.Figure:
-    shown = t[t["verdict"] != TOO_FEW]
+def _forest(tbl) -> go.Figure:
+    shown = tbl[tbl["verdict"] != TOO_FEW]
     segs = shown[shown["segment"] != OVERALL].iloc[::-1]
     colour = [
         "#009E73" if lo > 0 else "#D55E00" if hi < 0 else "#999999"
@@ -202,76 +219,77 @@ def _forest(t) -> go.Figure:
                 arrayminus=(segs["uplift"] - segs["uplift_low"]) * 100,
                 color="#555555",
             ),
-            name="segments",
+            name=t("campaigns.forest_trace"),
             hovertemplate="%{y}: %{x:+.1f} pp<extra></extra>",
         )
     )
-    o = t[t["segment"] == OVERALL]
+    o = tbl[tbl["segment"] == OVERALL]
     if len(o) and o.iloc[0]["verdict"] != TOO_FEW:
         u = float(o.iloc[0]["uplift"]) * 100
         fig.add_vline(
             x=u,
             line_dash="dash",
             line_color="#0072B2",
-            annotation_text=f"all customers {u:+.1f} pp",
+            annotation_text=t("campaigns.forest_overall", uplift=f"{u:+.1f}"),
             annotation_position="top",
         )
     fig.add_vline(x=0, line_color="#000000", line_width=1)
     fig.update_layout(
         height=120 + 40 * len(segs),
         margin=dict(l=10, r=10, t=40, b=10),
-        xaxis_title="uplift in response rate, percentage points (95% CI)",
+        xaxis_title=t("campaigns.forest_axis"),
         showlegend=False,
     )
     return fig
 
 
-st.subheader("Uplift per segment")
+st.subheader(t("campaigns.uplift_heading"))
 if (table["verdict"] != TOO_FEW).sum() > 1:
     st.plotly_chart(_forest(table), width="stretch", key=f"forest_{camp.id}")
 rows = []
 for r in table.itertuples(index=False):
     few = r.verdict == TOO_FEW
     row = {
-        "segment": "All customers" if r.segment == OVERALL else _label(r.segment),
-        "treated": fmt_int(r.n_treated),
-        "control": fmt_int(r.n_control),
-        "response (treated)": fmt_pct(r.rate_treated),
-        "response (control)": fmt_pct(r.rate_control),
-        "uplift": _pp(r.uplift),
-        "95% CI": "—" if few else f"{_pp(r.uplift_low)} to {_pp(r.uplift_high)}",
-        "relative uplift": "—"
+        t("campaigns.col.segment"): t("campaigns.all_customers")
+        if r.segment == OVERALL
+        else _label(r.segment),
+        t("campaigns.col.treated"): fmt_int(r.n_treated),
+        t("campaigns.col.control"): fmt_int(r.n_control),
+        t("campaigns.col.rate_treated"): fmt_pct(r.rate_treated),
+        t("campaigns.col.rate_control"): fmt_pct(r.rate_control),
+        t("campaigns.col.uplift"): _pp(r.uplift),
+        t("campaigns.col.ci"): "—"
+        if few
+        else t("campaigns.range", low=_pp(r.uplift_low), high=_pp(r.uplift_high)),
+        t("campaigns.col.relative_uplift"): "—"
         if r.relative_uplift != r.relative_uplift
         else f"{r.relative_uplift:+.0%}".replace("-", "−"),
-        "incremental responders": "—"
+        t("campaigns.col.incremental_responders"): "—"
         if few
         else f"{round(r.incremental_responders) + 0:+,d}".replace("-", "−"),
     }
     if camp.has_revenue:
         row |= {
-            "revenue / customer (treated)": fmt_money(r.revenue_per_treated),
-            "revenue / customer (control)": fmt_money(r.revenue_per_control),
-            "incremental revenue": fmt_money(r.incremental_revenue),
-            "revenue 95% CI (per customer)": "—"
+            t("campaigns.col.revenue_treated"): fmt_money(r.revenue_per_treated),
+            t("campaigns.col.revenue_control"): fmt_money(r.revenue_per_control),
+            t("campaigns.col.incremental_revenue"): fmt_money(r.incremental_revenue),
+            t("campaigns.col.revenue_ci"): "—"
             if few
-            else f"{fmt_money(r.revenue_diff_low)} to {fmt_money(r.revenue_diff_high)}",
+            else t(
+                "campaigns.range",
+                low=fmt_money(r.revenue_diff_low),
+                high=fmt_money(r.revenue_diff_high),
+            ),
         }
-    row["verdict"] = r.verdict
+    row[t("campaigns.col.verdict")] = r.verdict
     rows.append(row)
 st.dataframe(rows, hide_index=True, width="stretch")
-st.caption(
-    "Uplift = response rate of treated minus control customers, with Newcombe's hybrid score "
-    "interval; revenue difference with Welch's t interval. Segments with fewer than "
-    f"{MIN_GROUP} treated or control customers are marked '{TOO_FEW}'."
-)
+st.caption(t("campaigns.table_note", min_group=fmt_int(MIN_GROUP), too_few=TOO_FEW))
 
-st.subheader("Learn who responds")
-st.markdown(
-    "The responses of the treated customers can train a model that predicts who will answer "
-    "the next campaign. Control customers are left out of that target: they were not contacted."
-)
+st.subheader(t("campaigns.learn_heading"))
+st.markdown(t("campaigns.learn_text"))
 st.page_link(
     page("train"),
-    label="Use as a training target on the Train page (target: campaign response)",
+    label=t("campaigns.learn_link"),
     icon=":material/model_training:",
 )

@@ -34,18 +34,25 @@ from dashboard.components.map_points import (
     sample_for_map,
     selected_mask,
 )
+from dashboard.i18n import t
 
 MAP, SEGMENT, SAVED, CELL = "Map selection", "Segment", "Saved selection", "Confusion cell"
 SOURCES = (MAP, SEGMENT, SAVED)
 LINKED = "linked_customers"  # set by the Evaluate page: the customers of a confusion-matrix cell
+SOURCE_LABELS = {
+    MAP: t("explore.source_map"),
+    SEGMENT: t("explore.source_segment"),
+    SAVED: t("explore.source_saved"),
+    CELL: t("explore.source_cell"),
+}
 
-st.title("Explore")
+st.title(t("explore.title"))
 ws = state.workspace()
-ds, run = require_segment_run("its map appears here.")
+ds, run = require_segment_run(t("explore.empty_what"))
 
 seg = load_segments(ws, run.id)
 if "x" not in seg:
-    st.info("This run has no map (it was run without the UMAP step). Run it again with the map on.")
+    st.info(t("explore.no_map"))
     st.stop()
 names = segment_names(ws, run.id)
 seg["segment_name"] = seg["segment"].map(lambda s: names.get(s, s))
@@ -59,25 +66,27 @@ hidden = {"customer_id", "x", "y"}
 colour_options = ["segment_name"] + [
     c for c in seg.columns if c not in hidden and c != "segment_name"
 ]
+# Option labels are made here, in the script run that knows the session's language: Streamlit
+# may call format_func again later, outside it.
+segment_label, all_label = t("explore.colour_segment"), t("explore.points_all")
 c1, c2, c3 = st.columns([2, 1, 1])
 colour = c1.selectbox(
-    "Colour by",
+    t("explore.colour_by"),
     colour_options,
     key="explore_colour",
-    format_func=lambda c: "segment" if c == "segment_name" else c,
-    help="Segments, any feature (continuous colour scale) or any customer attribute.",
+    format_func=lambda c: segment_label if c == "segment_name" else c,
+    help=t("explore.colour_help"),
 )
 default_points = default_cap()
 max_points = c2.select_slider(
-    "Points drawn",
+    t("explore.points_drawn"),
     cap_options(default_points),
     value=default_points,
     key="explore_points",
-    format_func=lambda v: "all" if v == ALL else fmt_int(v),
-    help="Large maps draw the same share of every segment so the page stays responsive; "
-    "a lasso or box still selects every customer inside it, drawn or not.",
+    format_func=lambda v: all_label if v == ALL else fmt_int(v),
+    help=t("explore.points_help"),
 )
-c3.metric("Customers", fmt_int(len(seg)))
+c3.metric(t("explore.customers"), fmt_int(len(seg)))
 
 # Stratified by segment (not by the colour), with a fixed seed: the same customers are drawn
 # whatever the colour and on every rerun, so the chart (identified by its figure) keeps its
@@ -85,10 +94,7 @@ c3.metric("Customers", fmt_int(len(seg)))
 shown = sample_for_map(seg, max_points, by="segment")
 sampled = len(shown) < len(seg)
 if sampled:
-    st.caption(
-        f"Showing {fmt_int(len(shown))} of {fmt_int(len(seg))} customers (sampled evenly per "
-        "segment). A lasso or box selects every customer inside it, including those not drawn."
-    )
+    st.caption(t("explore.sampled", shown=fmt_int(len(shown)), total=fmt_int(len(seg))))
 
 # The figure must not depend on the selection: Streamlit identifies the chart by its spec, so
 # a figure redrawn with the selection baked in would be a new chart with an empty selection.
@@ -111,63 +117,72 @@ event = st.plotly_chart(
 selection = event.selection if event and event.selection else None
 in_selection = selected_mask(seg, selection, sampled=sampled, colour=colour)
 
-st.subheader("Selection")
+st.subheader(t("explore.selection"))
 linked = st.session_state.get(LINKED)
 sources = (*SOURCES, CELL) if linked else SOURCES
 source = st.radio(
-    "Selection source",
+    t("explore.source_label"),
     sources,
     key="explore_source",
     horizontal=True,
-    help="Act on what you drew on the map (lasso or box), on a whole segment, on a "
-    "selection saved earlier with 'Save as a named segment', or on the customers of the "
-    "confusion-matrix cell last opened on the Evaluate page.",
+    format_func=SOURCE_LABELS.get,
+    help=t("explore.source_help"),
 )
 if source == SEGMENT:
     sizes = seg["segment"].astype(str).value_counts()
+    options = {
+        s: t("explore.option_count", name=names.get(s, s), count=fmt_int(n))
+        for s, n in sizes.items()
+    }
     chosen = st.selectbox(
-        "Segment",
-        sizes.index.tolist(),
+        t("explore.segment_label"),
+        list(options),
         key=f"explore_segment_{run.id}",
-        format_func=lambda s: f"{names.get(s, s)} ({fmt_int(sizes[s])} customers)",
+        format_func=options.get,
     )
     in_selection = (seg["segment"].astype(str) == chosen).to_numpy()
     source_key = f"segment:{chosen}"
 elif source == SAVED:
     saved = load_selections(ws, run.id)
     if not saved:
-        st.caption(
-            "No saved selections for this run yet: draw one on the map, then use "
-            "'Save as a named segment'."
-        )
+        st.caption(t("explore.no_saved"))
         st.stop()
+    options = {
+        s: t("explore.option_count", name=s, count=fmt_int(len(ids))) for s, ids in saved.items()
+    }
     chosen = st.selectbox(
-        "Saved selection",
-        list(saved),
+        t("explore.saved_label"),
+        list(options),
         key=f"explore_saved_{run.id}",
-        format_func=lambda s: f"{s} ({fmt_int(len(saved[s]))} customers)",
+        format_func=options.get,
     )
     wanted = set(map(str, saved[chosen]))
     in_selection = seg["customer_id"].astype(str).isin(wanted).to_numpy()
     gone = len(wanted) - int(in_selection.sum())
     if gone:
-        st.caption(f"{fmt_int(gone)} saved customers are not in this run and are left out.")
+        st.caption(t("explore.saved_gone", count=fmt_int(gone)))
     source_key = f"saved:{chosen}"
 elif source == CELL:
     wanted = set(map(str, linked["customer_ids"]))
     in_selection = seg["customer_id"].astype(str).isin(wanted).to_numpy()
     verdict = (
-        "correctly predicted"
+        t("explore.cell_correct")
         if linked["true"] == linked["predicted"]
-        else f"predicted {linked['predicted']}"
+        else t("explore.cell_predicted", predicted=linked["predicted"])
     )
     st.caption(
-        f"From Evaluate (run {linked['run_id']}): holdout customers who are {linked['true']} "
-        f"and were {verdict}; {fmt_int(int(in_selection.sum()))} of {fmt_int(len(wanted))} are "
-        "in this segmentation run."
+        t(
+            "explore.cell_caption",
+            run=linked["run_id"],
+            true=linked["true"],
+            verdict=verdict,
+            inside=fmt_int(int(in_selection.sum())),
+            total=fmt_int(len(wanted)),
+        )
     )
+    cell_label = t("explore.cell_label", true=linked["true"], predicted=linked["predicted"])
     st.plotly_chart(
-        highlight_map(seg, wanted, f"true {linked['true']} · predicted {linked['predicted']}"),
+        highlight_map(seg, wanted, cell_label),
         width="stretch",
         key=f"explore_cell_map_{run.id}",
     )
@@ -175,55 +190,45 @@ elif source == CELL:
 else:
     source_key = "map"
 if not in_selection.any():
-    st.caption(
-        "Draw a lasso or a box on the map (toolbar, top right) to select customers."
-        if source == MAP
-        else "Nobody in this run is in it."
-    )
+    st.caption(t("explore.draw_hint") if source == MAP else t("explore.nobody"))
     st.stop()
 
 sel = seg[in_selection]
 total_rev = float(seg["monetary"].clip(lower=0).sum()) if "monetary" in seg else 0.0
 m1, m2, m3, m4 = st.columns(4)
-m1.metric("Selected customers", fmt_int(len(sel)))
-m2.metric("Share of customers", fmt_pct(len(sel) / len(seg)))
+m1.metric(t("explore.selected_customers"), fmt_int(len(sel)))
+m2.metric(t("explore.share_customers"), fmt_pct(len(sel) / len(seg)))
 if "monetary" in sel:
-    m3.metric("Revenue", fmt_money(sel["monetary"].sum()))
+    m3.metric(t("explore.revenue"), fmt_money(sel["monetary"].sum()))
     m4.metric(
-        "Share of revenue",
+        t("explore.share_revenue"),
         fmt_pct(max(0.0, sel["monetary"].clip(lower=0).sum()) / total_rev) if total_rev else "—",
     )
 mix = sel["segment_name"].value_counts(normalize=True)
-st.caption(
-    "Segments in the selection: " + ", ".join(f"{k} {fmt_pct(v)}" for k, v in mix.head(6).items())
-)
+st.caption(t("explore.mix", mix=", ".join(f"{k} {fmt_pct(v)}" for k, v in mix.head(6).items())))
 
 export = segment_list(sel, names)
 st.dataframe(export.head(1000), hide_index=True, width="stretch")
 e1, e2 = st.columns(2)
-bom = e1.checkbox("UTF-8 with BOM (for Excel)", value=False, key="explore_bom")
+bom = e1.checkbox(t("explore.bom"), value=False, key="explore_bom")
 e1.download_button(
-    f"Download {fmt_int(len(export))} customers (CSV)",
+    t("explore.download", count=fmt_int(len(export))),
     to_safe_csv_bytes(export, excel_bom=bom),
     file_name="selection.csv",
     mime="text/csv",
     key="explore_dl",
 )
 with e2.form("save_selection"):
-    new_name = st.text_input(
-        "Save as a named segment", placeholder="e.g. Big spenders in the north"
-    )
-    if st.form_submit_button("Save") and new_name.strip():
+    new_name = st.text_input(t("explore.save_label"), placeholder=t("explore.save_placeholder"))
+    if st.form_submit_button(t("explore.save_button")) and new_name.strip():
         save_selection(ws, run.id, new_name.strip(), sel["customer_id"].tolist())
-        st.success(
-            f"Saved '{new_name.strip()}' ({fmt_int(len(sel))} customers). Export it on the Export page."
-        )
+        st.success(t("explore.saved", name=new_name.strip(), count=fmt_int(len(sel))))
 
 # The selection as a short key: cached explanations and stored lookalikes belong to it.
 sel_sig = hashlib.sha1(np.packbits(in_selection).tobytes()).hexdigest()
 
 
-@st.cache_data(show_spinner="Comparing the selection with everyone else…", max_entries=16)
+@st.cache_data(show_spinner=t("explore.explaining"), max_entries=16)
 def _explain(run_id, updated, dataset_id, sig, categorical, names_key, _df, _mask):
     """Explanation of one selection (keyed by the run, the selection's signature and the
     segment names, which appear among the attributes)."""
@@ -252,7 +257,7 @@ cat_cols = tuple(
     and (pd.api.types.is_string_dtype(seg[c]) or pd.api.types.is_bool_dtype(seg[c]))
     and 2 <= seg[c].nunique() <= 50
 )
-st.subheader("Why these customers?")
+st.subheader(t("explore.why"))
 why = _explain(
     run.id,
     run.updated_at,
@@ -268,67 +273,61 @@ if why.message:
 else:
     # "$" starts LaTeX in Streamlit markdown: amounts are escaped.
     st.markdown("\n".join(f"- {s}".replace("$", r"\$") for s in why.sentences))
-    with st.expander("Ranked differences: features, attributes, review words"):
-        st.caption(
-            "Effect size is Cohen's d: the difference of the means in pooled standard "
-            "deviations (0.2 small, 0.5 medium, 0.8 large). Lift is the share in the "
-            "selection divided by the share in the rest."
-        )
+    with st.expander(t("explore.ranked")):
+        st.caption(t("explore.ranked_caption"))
         if not why.numeric.empty:
             st.dataframe(
                 why.numeric[["label", "selection", "rest", "ratio", "effect_size"]].round(3),
                 hide_index=True,
                 width="stretch",
                 column_config={
-                    "label": "feature",
-                    "selection": "mean, selection",
-                    "rest": "mean, rest",
-                    "effect_size": "effect size (d)",
+                    "label": t("explore.col_feature"),
+                    "selection": t("explore.col_mean_selection"),
+                    "rest": t("explore.col_mean_rest"),
+                    "effect_size": t("explore.col_effect_size"),
                 },
             )
         if not why.categorical.empty:
             over = why.categorical[why.categorical["selection_share"] > 0].head(15)
             st.dataframe(
-                over.assign(column=over["column"].replace(TOP_CATEGORY, "buys mostly")).round(3),
+                over.assign(
+                    column=over["column"].replace(TOP_CATEGORY, t("explore.buys_mostly"))
+                ).round(3),
                 hide_index=True,
                 width="stretch",
                 column_config={
-                    "column": "attribute",
+                    "column": t("explore.col_attribute"),
                     "selection_share": st.column_config.NumberColumn(
-                        "share in selection", format="percent"
+                        t("explore.col_share_selection"), format="percent"
                     ),
-                    "rest_share": st.column_config.NumberColumn("share in rest", format="percent"),
+                    "rest_share": st.column_config.NumberColumn(
+                        t("explore.col_share_rest"), format="percent"
+                    ),
                 },
             )
         if why.words:
-            st.markdown("**Distinctive review words:** " + ", ".join(w for w, _ in why.words))
+            st.markdown(t("explore.words", words=", ".join(w for w, _ in why.words)))
 
-st.subheader("Find lookalikes")
+st.subheader(t("explore.lookalikes"))
 vectors = _vectors(run.id, run.updated_at)
 n_rest = int((~in_selection).sum())
 if vectors is None or len(vectors) != len(seg):
-    st.caption(
-        "This run kept no customer vectors, so there is nothing to measure similarity on. "
-        "Run a segmentation with K-means, a Gaussian mixture or HDBSCAN to find lookalikes."
-    )
+    st.caption(t("explore.no_vectors"))
     st.stop()
 if n_rest == 0:
-    st.caption("The selection holds every customer: nobody is left to suggest.")
+    st.caption(t("explore.everyone"))
     st.stop()
 l1, l2 = st.columns([1, 3])
 n_look = l1.number_input(
-    "How many lookalikes",
+    t("explore.how_many"),
     min_value=1,
     max_value=max(1, len(seg)),
     value=min(100, n_rest),
     step=50,
     key="explore_lookalike_n",
-    help="The customers outside the selection that look most like it: each candidate is "
-    "scored by its mean cosine similarity to its 10 most similar selected customers, on the "
-    "run's customer vectors (features and review text). Large selections are represented by "
-    "a random sample of 2,000 of their customers.",
+    help=t("explore.how_many_help"),
 )
-if l1.button("Find lookalikes", key="explore_find_lookalikes", type="primary"):
+if l1.button(t("explore.find_button"), key="explore_find_lookalikes", type="primary"):
     found = find_lookalikes(vectors, in_selection, int(n_look), ids=seg["customer_id"].to_numpy())
     st.session_state["explore_lookalikes"] = {
         "sig": (run.id, source_key, sel_sig, int(n_look)),
@@ -338,10 +337,7 @@ if l1.button("Find lookalikes", key="explore_find_lookalikes", type="primary"):
     }
 stored = st.session_state.get("explore_lookalikes")
 if not stored or stored["sig"] != (run.id, source_key, sel_sig, int(n_look)):
-    l2.caption(
-        "Finds the customers outside the selection whose profiles and reviews are closest "
-        "to it, for a campaign that reaches beyond the segment."
-    )
+    l2.caption(t("explore.lookalike_intro"))
     st.stop()
 for note in stored["notes"]:
     st.caption(note[:1].upper() + note[1:] + ".")
@@ -349,17 +345,27 @@ look = seg.iloc[stored["rows"]]
 look_list = segment_list(look, names)
 look_list.insert(1, "similarity", stored["similarity"])
 look_mix = look["segment_name"].value_counts(normalize=True)
-l2.metric("Lookalikes found", fmt_int(len(look)))
-l2.caption("Their segments: " + ", ".join(f"{k} {fmt_pct(v)}" for k, v in look_mix.head(6).items()))
+l2.metric(t("explore.found"), fmt_int(len(look)))
+l2.caption(
+    t(
+        "explore.their_segments",
+        mix=", ".join(f"{k} {fmt_pct(v)}" for k, v in look_mix.head(6).items()),
+    )
+)
 st.plotly_chart(
     lookalike_map(seg, sel["customer_id"], look["customer_id"]),
     key="explore_lookalike_map",
     width="stretch",
     config={"displaylogo": False},
 )
-st.dataframe(look_list.head(1000), hide_index=True, width="stretch")
+st.dataframe(
+    look_list.head(1000),
+    hide_index=True,
+    width="stretch",
+    column_config={"similarity": t("explore.col_similarity")},
+)
 st.download_button(
-    f"Download {fmt_int(len(look_list))} lookalikes (CSV)",
+    t("explore.download_lookalikes", count=fmt_int(len(look_list))),
     to_safe_csv_bytes(look_list, excel_bom=bom),
     file_name="lookalikes.csv",
     mime="text/csv",

@@ -24,8 +24,10 @@ from dashboard import state
 from dashboard.components.charts import NOISE_COLOUR, segment_colours
 from dashboard.components.empty import require_dataset
 from dashboard.components.format import fmt_int, fmt_money, fmt_pct
+from dashboard.i18n import t
 
-st.title("Migration")
+RFM, RUN = "RFM tiers", "A segmentation run"  # option values of the method radio
+st.title(t("migration.title"))
 ws = state.workspace()
 ds = require_dataset()
 
@@ -38,65 +40,58 @@ def _order_dates(dataset_id: str, created_at: str) -> tuple[date | None, date | 
     return pd.Timestamp(s.first_order).date(), pd.Timestamp(s.last_order).date()
 
 
+def _day(d: date) -> str:
+    """A date as the interface's language writes it."""
+    return t("migration.date", day=d)
+
+
 first, last = _order_dates(ds.id, ds.created_at)
 if first is None or first >= last:
-    st.info(
-        "Migration compares customers at two dates, so it needs an orders table with order "
-        "dates spanning more than one day.",
-        icon=":material/info:",
-    )
+    st.info(t("migration.needs_dates"), icon=":material/info:")
     st.stop()
 
-st.caption(
-    "Each customer's segment at the end of two days, computed only from the orders placed up to "
-    "then (recency counted from that day), and the flows between them. The population is every "
-    f"customer known on the second day; those without a purchase by a date are “{NEW}” there."
-)
+st.caption(t("migration.caption", new=NEW))
 
 c1, c2 = st.columns(2)
 date_a = c1.date_input(
-    "From (end of day)",
+    t("migration.from_label"),
     value=max(first, last - timedelta(days=90)),
     min_value=first,
     max_value=last,
     key="mig_date_a",
-    help="Segments as they stood at the end of this day: orders placed after it are ignored",
+    help=t("migration.from_help"),
 )
 date_b = c2.date_input(
-    "To (end of day)",
+    t("migration.to_label"),
     value=last,
     min_value=first,
     max_value=last,
     key="mig_date_b",
-    help="The later date; its customers are the population. The default, the last order "
-    "date, is the data as it stands today",
+    help=t("migration.to_help"),
 )
 runs = [r for r in state.segment_runs(ds.id) if reapplicable_run(r) is None]
 method = st.radio(
-    "Segment customers by",
-    ["RFM tiers", "A segmentation run"],
+    t("migration.method_label"),
+    [RFM, RUN],
     horizontal=True,
     key="mig_method",
     disabled=not runs,
-    help="RFM tiers are rules on recency, frequency and spend. A numeric segmentation run "
-    "(no review text) can be re-applied: each customer takes the nearest segment centre "
-    "at each date" + ("" if runs else " — no such run yet"),
+    format_func={RFM: t("migration.method_rfm"), RUN: t("migration.method_run")}.get,
+    help=t("migration.method_help") + ("" if runs else t("migration.method_no_run")),
 )
 thresholds, run_id, run_updated, names = "fixed", None, "", {}
-if method == "RFM tiers" or not runs:
+if method == RFM or not runs:
     fixed = st.toggle(
-        "Keep the first date's thresholds",
+        t("migration.fixed_label"),
         value=True,
         key="mig_fixed",
-        help="On: both dates are scored against the recency, frequency and spend quintiles of "
-        "the first date, so a move means the customer's own behaviour changed. Off: quintiles "
-        "are re-ranked at each date, so customers also move when others change",
+        help=t("migration.fixed_help"),
     )
     thresholds = "fixed" if fixed else "per_cutoff"
     method_key = "rfm"
 else:
     run = st.selectbox(
-        "Run",
+        t("migration.run_label"),
         runs,
         key="mig_run",
         format_func=lambda r: f"{r.id} · {r.params.get('method')} k={r.params.get('k')}",
@@ -105,7 +100,7 @@ else:
     names = segment_names(ws, run.id)
 
 if date_a >= date_b:
-    st.warning("Pick a From day before the To day.", icon=":material/warning:")
+    st.warning(t("migration.dates_order"), icon=":material/warning:")
     st.stop()
 
 
@@ -123,7 +118,7 @@ def _migration(dataset_id, created_at, a, b, method, thresholds, run_id, run_upd
     )
 
 
-with st.spinner("Segmenting customers at both dates…"):
+with st.spinner(t("migration.segmenting")):
     try:
         mig = _migration(
             ds.id, ds.created_at, date_a, date_b, method_key, thresholds, run_id, run_updated
@@ -139,17 +134,21 @@ new = int(flows.loc[flows["from"] == NEW, "customers"].sum())
 known = flows[flows["from"] != NEW]
 moved = int(known.loc[known["from"] != known["to"], "customers"].sum())
 m1, m2, m3 = st.columns(3)
-m1.metric("Customers", fmt_int(n), help=f"Everyone known on {date_b:%d %b %Y}")
+m1.metric(t("migration.customers"), fmt_int(n), help=t("migration.known_on", date=_day(date_b)))
 m2.metric(
-    "Changed segment",
+    t("migration.changed"),
     fmt_pct(moved / (n - new) if n > new else None),
-    help=f"{fmt_int(moved)} of the {fmt_int(n - new)} customers who had bought by "
-    f"{date_a:%d %b %Y}",
+    help=t(
+        "migration.changed_help",
+        moved=fmt_int(moved),
+        known=fmt_int(n - new),
+        date=_day(date_a),
+    ),
 )
 m3.metric(
-    f"{NEW} on {date_a:%d %b %Y}",
+    t("migration.new_on", new=NEW, date=_day(date_a)),
     fmt_int(new),
-    help="No purchase yet by the From day: not known then, or known but not buying",
+    help=t("migration.new_help"),
 )
 
 
@@ -173,9 +172,18 @@ def _sankey(flows: pd.DataFrame) -> go.Figure:
     index_l = {s: i for i, s in enumerate(left)}
     index_r = {s: len(left) + i for i, s in enumerate(right)}
     hover = [
-        f"{fmt_int(r.customers)} customers: {show(r[0])} → {show(r[1])}"
-        f"<br>{fmt_pct(r.share_of_from)} of {show(r[0])}"
-        + (f"<br>spent before: {fmt_money(r.revenue_at_a)}" if "revenue_at_a" in flows else "")
+        t(
+            "migration.flow_hover",
+            count=fmt_int(r.customers),
+            source=show(r[0]),
+            target=show(r[1]),
+            share=fmt_pct(r.share_of_from),
+        )
+        + (
+            t("migration.flow_hover_spend", spend=fmt_money(r.revenue_at_a))
+            if "revenue_at_a" in flows
+            else ""
+        )
         for r in flows.itertuples(index=False)
     ]
     # Fixed positions keep both columns in the display order (plotly would reorder them).
@@ -218,7 +226,7 @@ def _sankey(flows: pd.DataFrame) -> go.Figure:
             y=1.06,
             xref="paper",
             yref="paper",
-            text=f"<b>{day:%d %b %Y}</b>",
+            text=f"<b>{_day(day)}</b>",
             showarrow=False,
             xanchor=anchor,
         )
@@ -228,36 +236,34 @@ def _sankey(flows: pd.DataFrame) -> go.Figure:
 
 st.plotly_chart(_sankey(flows), width="stretch", key="mig_sankey")
 
-st.subheader("Largest moves")
+st.subheader(t("migration.largest"))
 by = st.radio(
-    "Rank moves by",
+    t("migration.rank_by"),
     ["customers", "revenue"],
     horizontal=True,
     key="mig_by",
-    format_func=lambda v: "Customers" if v == "customers" else "Spend before the From day",
-    help="Spend: the net spend, up to the From day, of the customers who moved — what is at "
-    "stake when a valuable group slips",
+    format_func={
+        "customers": t("migration.rank_customers"),
+        "revenue": t("migration.rank_spend"),
+    }.get,
+    help=t("migration.rank_help"),
 )
 sentences = largest_flows(flows, 5, by=by, names=names)
-st.markdown("\n".join(f"- {s}" for s in sentences) if sentences else "Nobody changed segment.")
+st.markdown("\n".join(f"- {s}" for s in sentences) if sentences else t("migration.nobody_moved"))
 for note in mig.notes:
     st.caption(note)
 if method_key == "rfm":
-    st.caption(
-        "RFM tiers with thresholds fixed at the From day: frequency and spend add up over time, "
-        "so customers who keep buying move up and customers who stop drift down on recency."
-        if thresholds == "fixed"
-        else "RFM tiers re-ranked at each date: a customer's tier also depends on everyone else."
-    )
+    st.caption(t("migration.rfm_fixed") if thresholds == "fixed" else t("migration.rfm_per_cutoff"))
 
-st.subheader("All flows")
+st.subheader(t("migration.all_flows"))
+share_col, spend_col = t("migration.col_share"), t("migration.col_spend")
 table = flows.assign(**{"from": flows["from"].map(show), "to": flows["to"].map(show)}).rename(
     columns={
-        "from": "From",
-        "to": "To",
-        "customers": "Customers",
-        "share_of_from": "Share of From",
-        "revenue_at_a": "Spend before From day",
+        "from": t("migration.col_from"),
+        "to": t("migration.col_to"),
+        "customers": t("migration.col_customers"),
+        "share_of_from": share_col,
+        "revenue_at_a": spend_col,
     }
 )
 st.dataframe(
@@ -265,12 +271,12 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     column_config={
-        "Share of From": st.column_config.NumberColumn(format="percent"),
-        "Spend before From day": st.column_config.NumberColumn(format="dollar"),
+        share_col: st.column_config.NumberColumn(format="percent"),
+        spend_col: st.column_config.NumberColumn(format="dollar"),
     },
 )
 
-st.subheader("Export a flow")
+st.subheader(t("migration.export"))
 # Moves of existing customers first, largest first; then the new customers' first segments.
 moves = flows[flows["from"] != flows["to"]].sort_values("customers", ascending=False, kind="stable")
 moves = pd.concat([moves[moves["from"] != NEW], moves[moves["from"] == NEW]])
@@ -279,7 +285,7 @@ options = list(zip(moves["from"], moves["to"], strict=True)) or list(
 )
 counts = dict(zip(zip(flows["from"], flows["to"], strict=True), flows["customers"], strict=True))
 pick = st.selectbox(
-    "Customers who moved",
+    t("migration.flow_label"),
     options,
     key="mig_flow",
     format_func=lambda p: f"{show(p[0])} → {show(p[1])} ({fmt_int(counts[p])})",
@@ -296,7 +302,7 @@ rows = rows.rename(
 )
 slug = re.sub(r"[^a-z0-9]+", "_", f"{show(pick[0])}_to_{show(pick[1])}".lower()).strip("_")
 st.download_button(
-    f"Download {fmt_int(len(rows))} customers (CSV)",
+    t("migration.download", count=fmt_int(len(rows))),
     to_safe_csv_bytes(rows),
     file_name=f"migration_{slug}_{date_a:%Y%m%d}_{date_b:%Y%m%d}.csv",
     mime="text/csv",

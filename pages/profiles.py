@@ -26,13 +26,14 @@ from dashboard import state
 from dashboard.components.charts import segment_colours
 from dashboard.components.empty import require_segment_run
 from dashboard.components.format import fmt_int, fmt_money, fmt_pct
+from dashboard.i18n import t
 
-st.title("Profiles")
+st.title(t("profiles.title"))
 ws = state.workspace()
-ds, run = require_segment_run("each segment gets a profile card here.")
+ds, run = require_segment_run(t("profiles.empty_what"))
 
 
-@st.cache_data(show_spinner="Profiling segments…", max_entries=8)
+@st.cache_data(show_spinner=t("profiles.profiling"), max_entries=8)
 def _profiles(run_id: str, dataset_id: str, updated: str):
     """The run's profiles: aggregates only (no per-customer rows reach the browser).
 
@@ -105,10 +106,7 @@ def _radar(p, colour: str, other=None) -> go.Figure:
     return fig
 
 
-st.caption(
-    "Radar axes are standardised means (0 = the average customer, ±2 = far above/below). "
-    "Words are the review terms most distinctive of each segment (class-based TF-IDF)."
-)
+st.caption(t("profiles.radar_caption"))
 renamed = {}
 for i in range(0, len(profiles), 2):
     cols = st.columns(2)
@@ -116,51 +114,53 @@ for i in range(0, len(profiles), 2):
         with col, st.container(border=True):
             current = saved_names.get(p.segment, p.name)
             new = st.text_input(
-                f"Name of {p.segment}",
+                t("profiles.name_of", segment=p.segment),
                 value=current,
                 key=f"name_{run.id}_{p.segment}",
-                help="Automatic name from the segment's traits; rename it freely",
+                help=t("profiles.name_help"),
             )
             if new.strip() and new.strip() != current:
                 renamed[p.segment] = new.strip()
             m1, m2, m3 = st.columns(3)
-            m1.metric("Customers", fmt_int(p.size))
-            m2.metric("Share of customers", fmt_pct(p.share))
+            m1.metric(t("profiles.customers"), fmt_int(p.size))
+            m2.metric(t("profiles.share_customers"), fmt_pct(p.share))
             m3.metric(
-                "Share of revenue",
+                t("profiles.share_revenue"),
                 fmt_pct(p.revenue_share),
-                help=f"Net revenue of this segment: {fmt_money(p.revenue)}",
+                help=t("profiles.revenue_help", revenue=fmt_money(p.revenue)),
             )
             if p.traits:
-                st.markdown(" ".join(f"`{t}`" for t in p.traits))
+                st.markdown(" ".join(f"`{trait}`" for trait in p.traits))
             st.plotly_chart(
                 _radar(p, colours[p.segment]), width="stretch", key=f"radar_{p.segment}"
             )
             if p.top_categories:
                 st.markdown(
-                    "**Top categories:** "
-                    + ", ".join(f"{c} ({fmt_pct(v)})" for c, v in p.top_categories)
+                    t(
+                        "profiles.top_categories",
+                        categories=", ".join(f"{c} ({fmt_pct(v)})" for c, v in p.top_categories),
+                    )
                 )
             if p.words:
-                st.markdown("**Distinctive review words:** " + ", ".join(w for w, _ in p.words[:8]))
+                st.markdown(t("profiles.words", words=", ".join(w for w, _ in p.words[:8])))
             if p.actions:
-                st.markdown("**Playbook**")
+                st.markdown(t("profiles.playbook"))
                 for a in p.actions:
                     st.markdown(
-                        f"- **{a.title}** — {a.detail}  \n  <small>why: {a.why}</small>",
+                        t("profiles.action", title=a.title, detail=a.detail, why=a.why),
                         unsafe_allow_html=False,
                     )
 if renamed:
     save_segment_names(ws, run.id, {**saved_names, **renamed})
-    st.toast("Names saved")
+    st.toast(t("profiles.names_saved"))
 
-st.subheader("Compare two segments")
+st.subheader(t("profiles.compare"))
 ids = [p.segment for p in profiles]
 if len(ids) >= 2:
     c1, c2 = st.columns(2)
     label = lambda s: saved_names.get(s, next(p.name for p in profiles if p.segment == s))  # noqa: E731
-    a = c1.selectbox("Segment A", ids, index=0, format_func=label, key="cmp_a")
-    b = c2.selectbox("Segment B", ids, index=1, format_func=label, key="cmp_b")
+    a = c1.selectbox(t("profiles.segment_a"), ids, index=0, format_func=label, key="cmp_a")
+    b = c2.selectbox(t("profiles.segment_b"), ids, index=1, format_func=label, key="cmp_b")
     if a != b:
         pa = next(p for p in profiles if p.segment == a)
         pb = next(p for p in profiles if p.segment == b)
@@ -168,17 +168,11 @@ if len(ids) >= 2:
         table = compare_segments(profiles, a, b)
         c2.dataframe(table.round(3), hide_index=True, width="stretch", height=360)
 
-st.subheader("Can you trust these segments?")
-st.caption(
-    "Confidence: how far inside its segment a customer sits (for K-means, 1 − distance to its own "
-    "centre ÷ distance to the next one; for a Gaussian mixture or HDBSCAN, the membership "
-    f"probability). Borderline: own centre less than {BORDERLINE_MARGIN:.0%} nearer than the next "
-    "segment's. Stability: re-cluster random 80 % subsamples with other seeds and see whether each "
-    "segment comes back (Hennig's cluster-wise stability)."
-)
+st.subheader(t("profiles.trust"))
+st.caption(t("profiles.trust_caption", margin=f"{BORDERLINE_MARGIN:.0%}"))
 
 
-@st.cache_data(show_spinner="Measuring how far each customer sits from the borders…", max_entries=4)
+@st.cache_data(show_spinner=t("profiles.measuring"), max_entries=4)
 def _trust_inputs(run_id: str, updated: str):
     """(segment + confidence per customer, centroid margins or None when the run has no vectors)."""
     seg = load_segments(ws, run_id)
@@ -198,77 +192,72 @@ is_rfm = run.params.get("method") == "rfm"
 n_segments = len(set(seg_conf["segment"].astype(str)) - {"Noise"})
 stability = load_stability(run.path)
 if is_rfm:
-    st.caption(
-        "RFM tiers are fixed rules on quintiles, not a clustering: every customer's tier is certain "
-        "and there is nothing to re-run, so stability does not apply."
-    )
+    st.caption(t("profiles.rfm_caption"))
 elif n_segments < 2:
-    st.caption(
-        f"This run found {n_segments} segment(s) besides noise: there is nothing to be stable or "
-        "borderline between. Try another method or settings on the Segments page."
-    )
+    st.caption(t("profiles.too_few", n=n_segments))
 elif st.button(
-    "Check stability" if stability is None else "Check stability again",
+    t("profiles.check") if stability is None else t("profiles.check_again"),
     key="trust_check",
-    help="Re-clusters 5 random subsamples with this run's method and settings (at most "
-    "20,000 customers, fewer for HDBSCAN and Ward); the result is saved with the run.",
+    help=t("profiles.check_help"),
 ):
-    with st.status("Re-clustering subsamples…", expanded=True) as status:
+    with st.status(t("profiles.reclustering"), expanded=True) as status:
         bar = st.progress(0.0)
         try:
             stability = run_stability_check(
                 ws,
                 run.id,
-                progress=lambda i, n: bar.progress(i / n, text=f"Re-run {i} of {n} done"),
+                progress=lambda i, n: bar.progress(i / n, text=t("profiles.rerun_done", i=i, n=n)),
             )
-            status.update(label=f"Stability checked in {stability.seconds:.0f} s", state="complete")
+            status.update(
+                label=t("profiles.checked", seconds=f"{stability.seconds:.0f}"), state="complete"
+            )
         except ValueError as exc:
-            status.update(label="Stability could not be checked", state="error")
+            status.update(label=t("profiles.check_failed"), state="error")
             st.error(str(exc), icon=":material/error:")
 
 summary = trust_summary(seg_conf, margins, stability)
 if is_rfm:
-    summary["verdict"] = "rules: not applicable"
+    summary["verdict"] = t("profiles.verdict_rfm")
 summary.insert(1, "name", [saved_names.get(s, name_of.get(s, s)) for s in summary["segment"]])
 st.dataframe(
     summary,
     hide_index=True,
     width="stretch",
     column_config={
-        "segment": "Segment",
-        "name": "Name",
-        "customers": st.column_config.NumberColumn("Customers", format="localized"),
+        "segment": t("profiles.col_segment"),
+        "name": t("profiles.col_name"),
+        "customers": st.column_config.NumberColumn(t("profiles.col_customers"), format="localized"),
         "median_confidence": st.column_config.NumberColumn(
-            "Median confidence", format="%.2f", help="0 = on a border, 1 = deep inside"
+            t("profiles.col_confidence"), format="%.2f", help=t("profiles.col_confidence_help")
         ),
         "borderline_share": st.column_config.NumberColumn(
-            "Borderline", format="percent", help="Share of the segment's customers near a border"
+            t("profiles.col_borderline"), format="percent", help=t("profiles.col_borderline_help")
         ),
         "stability": st.column_config.NumberColumn(
-            "Stability",
-            format="%.2f",
-            help="Mean best Jaccard match of the segment across re-runs (Hennig 2007, Cluster-wise "
-            "assessment of cluster stability). Hennig's reading: ≥ 0.75 stable, 0.6–0.75 a real "
-            "pattern but its members are doubtful, < 0.6 not to be trusted.",
+            t("profiles.col_stability"), format="%.2f", help=t("profiles.col_stability_help")
         ),
         "verdict": st.column_config.TextColumn(
-            "Verdict", help="stable ≥ 0.75 · so-so 0.6–0.75 · unstable < 0.6 (Hennig's thresholds)"
+            t("profiles.col_verdict"), help=t("profiles.col_verdict_help")
         ),
     },
 )
 if stability is not None:
     st.caption(
-        f"Overall agreement of {stability.n_runs} re-runs ({stability.frac:.0%} subsamples of "
-        f"{fmt_int(stability.sample_size)} customers) with these segments: adjusted Rand index "
-        f"{stability.ari_mean:.2f} (1 = identical, 0 = chance)."
-        + "".join(f" Note: {n}." for n in stability.notes)
+        t(
+            "profiles.agreement",
+            runs=stability.n_runs,
+            frac=f"{stability.frac:.0%}",
+            size=fmt_int(stability.sample_size),
+            ari=f"{stability.ari_mean:.2f}",
+        )
+        + "".join(t("profiles.note", note=n) for n in stability.notes)
     )
 
-st.markdown("**Borderline customers**")
+st.markdown(t("profiles.borderline"))
 if margins is None and (
     "confidence" not in seg_conf.columns or seg_conf["confidence"].isna().all()
 ):
-    st.caption("This run has neither vectors nor confidences, so no customer is borderline.")
+    st.caption(t("profiles.no_borderline"))
 else:
     listed = borderline(seg_conf, None, n=200) if margins is None else None
     if margins is not None:
@@ -278,17 +267,34 @@ else:
         )[["customer_id", "segment", "alternative", "margin"]]
         listed = listed.merge(seg_conf[["customer_id", "confidence"]], on="customer_id", how="left")
         st.caption(
-            f"{fmt_int(len(listed))} customers sit within {BORDERLINE_MARGIN:.0%} of a border "
-            "between two segments, least certain first; a campaign for either segment may fit them."
+            t(
+                "profiles.within",
+                count=fmt_int(len(listed)),
+                margin=f"{BORDERLINE_MARGIN:.0%}",
+            )
         )
     else:
-        st.caption("The least certain customers by the run's confidence, least certain first.")
+        st.caption(t("profiles.least_certain"))
     for col in ("segment", "alternative"):
         listed[f"{col}_name"] = listed[col].map(lambda s: saved_names.get(s, name_of.get(s, s)))
-    st.dataframe(listed.head(200).round(3), hide_index=True, width="stretch", height=300)
+    st.dataframe(
+        listed.head(200).round(3),
+        hide_index=True,
+        width="stretch",
+        height=300,
+        column_config={
+            "customer_id": t("profiles.col_customer_id"),
+            "segment": t("profiles.col_segment"),
+            "alternative": t("profiles.col_alternative"),
+            "margin": t("profiles.col_margin"),
+            "confidence": t("profiles.col_confidence_short"),
+            "segment_name": t("profiles.col_segment_name"),
+            "alternative_name": t("profiles.col_alternative_name"),
+        },
+    )
     if len(listed):
         st.download_button(
-            f"Download {len(listed):,} borderline customers (CSV)",
+            t("profiles.download_borderline", count=f"{len(listed):,}"),
             to_safe_csv_bytes(listed),
             file_name=f"borderline_{run.id}.csv",
             mime="text/csv",

@@ -26,64 +26,55 @@ from core.recommend import (
 from dashboard import state
 from dashboard.components.empty import require_dataset, require_segment_run
 from dashboard.components.format import fmt_int, fmt_pct
+from dashboard.i18n import t
 
-st.title("Recommendations")
+st.title(t("recommend.title"))
 ws = state.workspace()
 ds = require_dataset()
 if not ds.tables.get("orders"):
-    st.info(
-        "This dataset has no order lines; recommendations are learnt from who bought which "
-        "product. Load a dataset with an orders table (customer_id, product_id, order_date).",
-        icon=":material/info:",
-    )
+    st.info(t("recommend.no_orders"), icon=":material/info:")
     st.stop()
-ds, run = require_segment_run("recommendations are shown for each of its segments.")
+ds, run = require_segment_run(t("recommend.needs_run"))
 
-st.caption(
-    "Each customer and product gets a learnt vector; a score is the model's probability that "
-    "the customer buys the product. A product returned in full does not count as bought."
-)
+st.caption(t("recommend.intro"))
 
 c1, c2 = st.columns(2)
 n = c1.slider(
-    "Items to show (N)",
+    t("recommend.n_label"),
     1,
     MAX_EVAL_N,
     10,
     key="rec_n",
-    help="How many products to recommend per customer and per segment; the evaluation below "
-    "is shown at this N",
+    help=t("recommend.n_help"),
 )
 exclude = c2.toggle(
-    "Exclude already bought",
+    t("recommend.exclude_label"),
     value=True,
     key="rec_exclude",
-    help="Leave out products the customer already bought (and kept). For segments, members who "
-    "own a product add nothing to its score",
+    help=t("recommend.exclude_help"),
 )
-with st.expander("Model settings"):
+with st.expander(t("recommend.settings")):
     m1, m2, m3 = st.columns(3)
     factors = m1.number_input(
-        "Factors",
+        t("recommend.factors_label"),
         2,
         128,
         32,
         key="rec_factors",
-        help="Length of each customer / product vector: more can capture finer tastes",
+        help=t("recommend.factors_help"),
     )
     epochs = m2.number_input(
-        "Epochs", 5, 200, 50, key="rec_epochs", help="Passes over all customers while training"
+        t("recommend.epochs_label"), 5, 200, 50, key="rec_epochs", help=t("recommend.epochs_help")
     )
     cutoff = m3.date_input(
-        "Test period starts",
+        t("recommend.cutoff_label"),
         value=None,
         key="rec_cutoff",
-        help="The evaluation trains on orders before this day and checks the products customers "
-        "first bought from it on. Empty: the day by which 80% of order lines had happened",
+        help=t("recommend.cutoff_help"),
     )
 
-if st.button("Train recommender", type="primary", key="rec_train"):
-    with st.status("Training the recommender…", expanded=True) as status:
+if st.button(t("recommend.train"), type="primary", key="rec_train"):
+    with st.status(t("recommend.training"), expanded=True) as status:
         bar = st.progress(0.0)
         try:
             train_for_run(
@@ -96,10 +87,10 @@ if st.button("Train recommender", type="primary", key="rec_train"):
                 progress=lambda msg, frac: bar.progress(min(1.0, frac), text=msg),
             )
         except ValueError as exc:
-            status.update(label="Training failed", state="error")
+            status.update(label=t("recommend.train_failed"), state="error")
             st.error(str(exc))
         else:
-            status.update(label="Recommender trained", state="complete", expanded=False)
+            status.update(label=t("recommend.trained"), state="complete", expanded=False)
 
 
 def _stamp(run_id: str) -> float:
@@ -107,12 +98,12 @@ def _stamp(run_id: str) -> float:
     return path.stat().st_mtime if path.exists() else 0.0
 
 
-@st.cache_resource(show_spinner="Loading the recommender…", max_entries=2)
+@st.cache_resource(show_spinner=t("recommend.loading"), max_entries=2)
 def _model(run_id: str, stamp: float):
     return load_for_run(ws, run_id)
 
 
-@st.cache_data(show_spinner="Ranking products per segment…", max_entries=8)
+@st.cache_data(show_spinner=t("recommend.ranking"), max_entries=8)
 def _segment_top(run_id: str, stamp: float, n: int, exclude: bool) -> pd.DataFrame:
     model, _ = _model(run_id, stamp)
     seg = load_segments(ws, run_id)[["customer_id", "segment"]]
@@ -127,61 +118,62 @@ def _products(dataset_id: str, created_at: str) -> pd.DataFrame | None:
 stamp = _stamp(run.id)
 loaded = _model(run.id, stamp) if stamp else None
 if loaded is None:
-    st.info(
-        "Train the recommender to see how well it predicts next purchases, the top products "
-        "per segment and recommendations per customer.",
-        icon=":material/info:",
-    )
+    st.info(t("recommend.not_trained"), icon=":material/info:")
     st.stop()
 model, meta = loaded
 if meta.get("dataset_created_at") and meta["dataset_created_at"] != ds.created_at:
-    st.warning("The dataset changed since the recommender was trained; train it again.")
+    st.warning(t("recommend.stale"))
 products = _products(ds.id, ds.created_at)
 names = segment_names(ws, run.id)
 
 # ------------------------------------------------------------------ evaluation
-st.subheader("Does it predict what customers bought next?")
+st.subheader(t("recommend.eval_heading"))
 ev = RankingEvaluation.from_dict(meta["evaluation"][str(exclude).lower()])
 at = ev.at(n)
 e1, e2, e3, e4, e5 = st.columns(5)
 e1.metric(
-    f"Hit-rate@{n}",
+    t("recommend.hit_rate", n=n),
     fmt_pct(at["model_hit_rate"]),
-    delta=f"{(at['model_hit_rate'] - at['popularity_hit_rate']) * 100:+.1f} pts vs popularity",
-    help="Share of test customers with at least one of their next products in their top N",
+    delta=t(
+        "recommend.vs_popularity",
+        delta=f"{(at['model_hit_rate'] - at['popularity_hit_rate']) * 100:+.1f}",
+    ),
+    help=t("recommend.hit_rate_help"),
 )
-e2.metric(f"Hit-rate@{n}, popularity", fmt_pct(at["popularity_hit_rate"]))
+e2.metric(t("recommend.hit_rate_popularity", n=n), fmt_pct(at["popularity_hit_rate"]))
 e3.metric(
-    f"Recall@{n}",
+    t("recommend.recall", n=n),
     fmt_pct(at["model_recall"]),
-    delta=f"{(at['model_recall'] - at['popularity_recall']) * 100:+.1f} pts vs popularity",
-    help="Average share of each test customer's next products found in their top N",
+    delta=t(
+        "recommend.vs_popularity",
+        delta=f"{(at['model_recall'] - at['popularity_recall']) * 100:+.1f}",
+    ),
+    help=t("recommend.recall_help"),
 )
-e4.metric(f"Recall@{n}, popularity", fmt_pct(at["popularity_recall"]))
+e4.metric(t("recommend.recall_popularity", n=n), fmt_pct(at["popularity_recall"]))
 e5.metric(
-    "Test customers",
+    t("recommend.test_customers"),
     fmt_int(ev.test_customers),
-    help="Customers who bought before the test period and bought a product new to them in it",
+    help=t("recommend.test_customers_help"),
 )
 st.caption(
-    f"Trained on orders before {ev.cutoff} ({fmt_int(ev.train_customers)} customers); tested on "
-    f"the {fmt_int(ev.test_items)} products those customers first bought from {ev.cutoff} on"
-    + (
-        f", {fmt_int(ev.unseen_items)} of them never sold before (no method can rank those)"
-        if ev.unseen_items
-        else ""
+    t(
+        "recommend.eval_caption",
+        cutoff=ev.cutoff,
+        train_customers=fmt_int(ev.train_customers),
+        test_items=fmt_int(ev.test_items),
     )
-    + ". Popularity recommends the best sellers before the test period"
-    + (", minus what each customer already bought." if exclude else ".")
+    + (t("recommend.eval_unseen", unseen=fmt_int(ev.unseen_items)) if ev.unseen_items else "")
+    + (t("recommend.eval_popularity_exclude") if exclude else t("recommend.eval_popularity"))
 )
-with st.expander("Hit-rate and recall for every N"):
+with st.expander(t("recommend.curves_heading")):
     ns = list(range(1, len(ev.model_hit_rate) + 1))
     fig = go.Figure()
     for label, ys, dash in (
-        ("hit-rate, model", ev.model_hit_rate, "solid"),
-        ("hit-rate, popularity", ev.popularity_hit_rate, "dot"),
-        ("recall, model", ev.model_recall, "solid"),
-        ("recall, popularity", ev.popularity_recall, "dot"),
+        (t("recommend.curve.hit_rate_model"), ev.model_hit_rate, "solid"),
+        (t("recommend.curve.hit_rate_popularity"), ev.popularity_hit_rate, "dot"),
+        (t("recommend.curve.recall_model"), ev.model_recall, "solid"),
+        (t("recommend.curve.recall_popularity"), ev.popularity_recall, "dot"),
     ):
         fig.add_trace(go.Scatter(x=ns, y=ys, name=label, mode="lines", line_dash=dash))
     fig.update_layout(
@@ -193,28 +185,28 @@ with st.expander("Hit-rate and recall for every N"):
     st.plotly_chart(fig, width="stretch", key="rec_curves")
 
 # ------------------------------------------------------------------ per segment
-st.subheader(f"Top {n} products per segment")
+st.subheader(t("recommend.top_heading", n=n))
 top = with_product_info(_segment_top(run.id, stamp, n, exclude), products)
 label_col = "product_name" if "product_name" in top.columns else "product_id"
 segs = top["segment"].drop_duplicates().tolist()
 overview = pd.DataFrame(
     {
-        "segment": [names.get(s, s) for s in segs],
-        "customers with purchases": [
+        t("recommend.col.segment"): [names.get(s, s) for s in segs],
+        t("recommend.col.buyers"): [
             int(top.loc[top["segment"] == s, "members"].iloc[0]) for s in segs
         ],
-        "top products": [
+        t("recommend.col.top_products"): [
             ", ".join(top.loc[top["segment"] == s, label_col].astype(str).head(3)) for s in segs
         ],
     }
 )
 st.dataframe(overview, hide_index=True, width="stretch")
 seg_pick = st.selectbox(
-    "Segment",
+    t("recommend.segment_label"),
     segs,
     format_func=lambda s: names.get(s, s),
     key="rec_segment",
-    help="The segment whose products, customers and download are shown below",
+    help=t("recommend.segment_help"),
 )
 cols = [c for c in ("rank", "product_name", "category", "product_id") if c in top.columns]
 st.dataframe(
@@ -223,23 +215,22 @@ st.dataframe(
     width="stretch",
     column_config={
         "score": st.column_config.NumberColumn(
-            "score",
+            t("recommend.col.score"),
             format="percent",
-            help="Mean predicted probability over the segment's members"
-            + (
-                " (members who own it count 0: the expected share who would newly buy)"
-                if exclude
-                else ""
-            ),
+            help=t("recommend.col.score_help_exclude")
+            if exclude
+            else t("recommend.col.score_help"),
         ),
         "buy_rate": st.column_config.NumberColumn(
-            "bought in segment", format="percent", help="Share of members who bought it"
+            t("recommend.col.buy_rate"), format="percent", help=t("recommend.col.buy_rate_help")
         ),
         "overall_rate": st.column_config.NumberColumn(
-            "bought overall", format="percent", help="Share of all customers who bought it"
+            t("recommend.col.overall_rate"),
+            format="percent",
+            help=t("recommend.col.overall_rate_help"),
         ),
         "lift": st.column_config.NumberColumn(
-            "lift", format="%.2f×", help="Bought in segment ÷ bought overall"
+            t("recommend.col.lift"), format="%.2f×", help=t("recommend.col.lift_help")
         ),
     },
 )
@@ -249,17 +240,20 @@ seg_df = load_segments(ws, run.id)[["customer_id", "segment"]]
 members = seg_df.loc[seg_df["segment"].astype(str) == str(seg_pick), "customer_id"].astype(str)
 known = set(model.customer_ids)
 members_known = [c for c in members if c in known]
-st.subheader("One customer")
+st.subheader(t("recommend.customer_heading"))
 if len(members_known) < len(members):
     st.caption(
-        f"{fmt_int(len(members) - len(members_known))} of the segment's {fmt_int(len(members))} "
-        "members have no purchases and get no personal recommendations."
+        t(
+            "recommend.no_purchases",
+            missing=fmt_int(len(members) - len(members_known)),
+            members=fmt_int(len(members)),
+        )
     )
 cid = st.text_input(
-    "Customer id",
+    t("recommend.customer_label"),
     value=members_known[0] if members_known else "",
     key=f"rec_customer_{seg_pick}",
-    help="Any customer id with purchases; starts at the first member of the chosen segment",
+    help=t("recommend.customer_help"),
 ).strip()
 if cid:
     try:
@@ -269,19 +263,21 @@ if cid:
         st.warning(str(exc))
     else:
         r1, r2 = st.columns(2)
-        r1.markdown(f"**Recommended for {cid}**")
+        r1.markdown(t("recommend.recommended_for", customer=cid))
         r1.dataframe(
             recs.drop(columns="customer_id"),
             hide_index=True,
             width="stretch",
-            column_config={"score": st.column_config.NumberColumn(format="percent")},
+            column_config={
+                "score": st.column_config.NumberColumn(t("recommend.col.score"), format="percent")
+            },
         )
-        r2.markdown(f"**Already bought ({fmt_int(len(bought))})**")
+        r2.markdown(t("recommend.already_bought", count=fmt_int(len(bought))))
         r2.dataframe(bought, hide_index=True, width="stretch")
 
 
 # ------------------------------------------------------------------ download
-@st.cache_data(show_spinner="Preparing the download…", max_entries=4)
+@st.cache_data(show_spinner=t("recommend.preparing"), max_entries=4)
 def _segment_csv(
     run_id: str, stamp: float, segment: str, segment_name: str, n: int, exclude: bool
 ) -> tuple[bytes, int]:
@@ -304,11 +300,10 @@ if members_known:
     data, rows = _segment_csv(run.id, stamp, str(seg_pick), seg_name, n, exclude)
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in seg_name)
     st.download_button(
-        f"Download {fmt_int(rows)} recommendations for this segment (CSV)",
+        t("recommend.download", count=fmt_int(rows)),
         data,
         file_name=f"recommendations_{safe}_top{n}.csv",
         mime="text/csv",
         key="rec_download",
-        help="One row per customer and recommended product: customer_id, segment, rank, "
-        "product, score",
+        help=t("recommend.download_help"),
     )

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.i18n import t
+
 # Okabe–Ito, then Paul Tol's muted scheme: distinguishable with common colour-vision deficiencies.
 PALETTE = (
     "#0072B2",
@@ -78,7 +80,7 @@ def _custom(df: pd.DataFrame) -> tuple[np.ndarray, str]:
     lines = ["<b>%{customdata[0]}</b>"]
     for i, c in enumerate(cols[1:], start=1):
         fmt = ":,.0f" if c == "monetary" else (":.0f" if c in ("frequency", "recency_days") else "")
-        label = "segment" if c == "segment_name" else c
+        label = t("charts.segment") if c == "segment_name" else c
         lines.append(f"{label}: %{{customdata[{i}]{fmt}}}")
     return data, "<br>".join(lines) + "<extra></extra>"
 
@@ -97,7 +99,7 @@ def customer_map(
     fig = go.Figure()
     col = df[colour]
     if is_categorical(col):
-        values = col.astype(str).fillna("(missing)")
+        values = col.astype(str).fillna(t("charts.missing"))
         cats = values.value_counts().index.tolist()
         if totals:  # order (and so colour) by the full counts, not the sample's
             cats.sort(key=lambda c: -totals.get(c, 0))
@@ -169,7 +171,7 @@ def confusion_grid(
     conf = np.asarray(confusion)
     shade = np.asarray(shade, dtype=float)
     true_c, pred_c = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
-    t, p = true_c.ravel(), pred_c.ravel()
+    tc, pc = true_c.ravel(), pred_c.ravel()
     labels = np.asarray([str(c) for c in classes], dtype=object)
     vals = shade.ravel()
     hi = float(np.nanmax(vals)) if vals.size and np.nanmax(vals) > 0 else 1.0
@@ -178,8 +180,8 @@ def confusion_grid(
     size = max(18, min(130, int((height - 110) / max(n, 1) * 0.78)))
     fig = go.Figure(
         go.Scatter(
-            x=labels[p],
-            y=labels[t],
+            x=labels[pc],
+            y=labels[tc],
             mode="markers+text",
             marker=dict(
                 symbol="square",
@@ -190,13 +192,16 @@ def confusion_grid(
                 cmax=hi,
                 line=dict(width=1, color="#FFFFFF"),
             ),
-            text=[text[i][j] for i, j in zip(t, p, strict=True)],
+            text=[text[i][j] for i, j in zip(tc, pc, strict=True)],
             textfont=dict(color=font),
-            customdata=np.column_stack([labels[t], labels[p], conf.ravel().astype(int)]),
-            hovertemplate=(
-                "true %{customdata[0]}<br>predicted %{customdata[1]}<br>"
-                "%{customdata[2]} customers<br>click to list them<extra></extra>"
-            ),
+            customdata=np.column_stack([labels[tc], labels[pc], conf.ravel().astype(int)]),
+            hovertemplate=t(
+                "charts.confusion_hover",
+                true="%{customdata[0]}",
+                predicted="%{customdata[1]}",
+                count="%{customdata[2]}",
+            )
+            + "<extra></extra>",
             selected=dict(marker=dict(opacity=1)),
             unselected=dict(marker=dict(opacity=0.35)),
             showlegend=False,
@@ -206,14 +211,14 @@ def confusion_grid(
         height=height,
         margin=dict(l=10, r=10, t=10, b=10),
         xaxis=dict(
-            title="predicted",
+            title=t("charts.predicted"),
             type="category",
             categoryorder="array",
             categoryarray=list(labels),
             showgrid=False,
         ),
         yaxis=dict(
-            title="true",
+            title=t("charts.true"),
             type="category",
             categoryorder="array",
             categoryarray=list(labels),
@@ -252,7 +257,7 @@ def highlight_map(
             x=rest["x"],
             y=rest["y"],
             mode="markers",
-            name=f"other customers ({int((~is_hit).sum()):,})",
+            name=t("charts.other_customers", count=f"{int((~is_hit).sum()):,}"),
             marker=dict(size=3, color=NOISE_COLOUR, opacity=0.35),
             hoverinfo="skip",
         )
@@ -298,7 +303,7 @@ def lookalike_map(
     is_seed = cid.isin(set(map(str, seed_ids))).to_numpy() & ~is_look
     fig = go.Figure()
     layers = (
-        ("other customers", ~is_seed & ~is_look, dict(size=3, color=NOISE_COLOUR, opacity=0.3)),
+        ("other_customers", ~is_seed & ~is_look, dict(size=3, color=NOISE_COLOUR, opacity=0.3)),
         ("selection", is_seed, dict(size=4, color=PALETTE[0], opacity=0.55)),
         (
             "lookalikes",
@@ -311,10 +316,13 @@ def lookalike_map(
         if name != "lookalikes" and len(part) > max_background:
             part = part.sample(max_background, random_state=seed)
         trace = go.Scattergl(
-            x=part["x"], y=part["y"], mode="markers", name=f"{name} ({int(mask.sum()):,})"
+            x=part["x"],
+            y=part["y"],
+            mode="markers",
+            name=t(f"charts.{name}", count=f"{int(mask.sum()):,}"),
         )
         trace.marker = marker
-        if name == "other customers":  # grey context: no hover, no per-point data shipped
+        if name == "other_customers":  # grey context: no hover, no per-point data shipped
             trace.hoverinfo = "skip"
         else:
             trace.customdata, trace.hovertemplate = _custom(part)
