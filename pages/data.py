@@ -13,11 +13,13 @@ from core.schema import SCHEMAS, TABLES
 from dashboard import state
 from dashboard.components.format import fmt_int
 from dashboard.components.report import render_report
+from dashboard.i18n import LANGUAGES, t, translate
 
-KEEP = "(keep as extra column)"
+# "Keep as extra column" in every language: a cell edited before a language switch still counts.
+KEEP_LABELS = {translate("data.keep_extra", lang) for lang in LANGUAGES}
 UPLOAD_TYPES = ["csv", "tsv", "txt", "parquet", "xlsx", "xls", "json", "jsonl", "ndjson"]
 
-st.title("Data")
+st.title(t("data.title"))
 ws = state.workspace()
 
 
@@ -29,22 +31,26 @@ def _read(_data: bytes, name: str, digest: str, sheet: str | None = None):
 
 def _mapping_editor(raw_df: pd.DataFrame, table: str, key: str) -> dict[str, str | None]:
     guessed = guess_mapping(raw_df, table)
-    options = [KEEP, *SCHEMAS[table].column_names]
+    keep = t("data.keep_extra")
+    options = [keep, *SCHEMAS[table].column_names]
     rows = []
     for col in raw_df.columns:
         sample = ", ".join(str(v) for v in raw_df[col].dropna().astype(str).head(3))
         rows.append(
-            {"file column": col, "examples": sample[:80], "maps to": guessed.get(col) or KEEP}
+            {"file column": col, "examples": sample[:80], "maps to": guessed.get(col) or keep}
         )
     edited = st.data_editor(
         pd.DataFrame(rows),
         column_config={
-            "file column": st.column_config.TextColumn(disabled=True),
-            "examples": st.column_config.TextColumn(disabled=True),
+            "file column": st.column_config.TextColumn(
+                t("data.mapping.file_column"), disabled=True
+            ),
+            "examples": st.column_config.TextColumn(t("data.mapping.examples"), disabled=True),
             "maps to": st.column_config.SelectboxColumn(
+                t("data.mapping.maps_to"),
                 options=options,
                 required=True,
-                help="The canonical column this file column feeds. Unmapped columns are kept as extra attributes.",
+                help=t("data.mapping.maps_to_help"),
             ),
         },
         hide_index=True,
@@ -52,79 +58,79 @@ def _mapping_editor(raw_df: pd.DataFrame, table: str, key: str) -> dict[str, str
         key=f"map_{key}_{table}",
     )
     return {
-        r["file column"]: (None if r["maps to"] == KEEP else r["maps to"])
+        r["file column"]: (None if r["maps to"] in KEEP_LABELS else r["maps to"])
         for r in edited.to_dict("records")
     }
 
 
 # ------------------------------------------------------------------------------ upload
-st.subheader("Add a dataset")
-st.caption(
-    "Upload one file per table: **customers** (one row per customer, attributes, perhaps a "
-    "label), **orders** (transaction lines: customer, date, amount or quantity × price), "
-    "**products** and **reviews**. Either customers or orders alone is enough to continue. "
-    "Encodings (UTF-8, GBK/GB18030, Latin-1, UTF-16), delimiters, decimal commas and date "
-    "formats are detected; nothing is dropped without being listed in the report."
-)
+st.subheader(t("data.add_dataset"))
+st.caption(t("data.add_caption"))
 token = st.session_state["upload_token"]
 files = st.file_uploader(
-    "Files",
+    t("data.files"),
     type=UPLOAD_TYPES,
     accept_multiple_files=True,
     key=f"uploader_{token}",
-    help="CSV/TSV, Excel (.xlsx), Parquet or JSON lines; one table per file.",
+    help=t("data.files_help"),
 )
 c_demo, _ = st.columns([1, 3])
 if c_demo.button(
-    "Load the demo store instead",
+    t("data.load_demo"),
     key="data_load_demo",
-    help="20,000 synthetic customers with planted personas",
+    help=t("data.load_demo_help"),
 ):
-    with st.spinner("Generating the demo store…"):
+    with st.spinner(t("data.demo_generating")):
         info = create_demo_dataset(ws)
     state.set_active_dataset(info.id)
     st.rerun()
 
+# Option labels are resolved now, in this run: format_func is also called outside it.
+table_labels = {name: t(f"data.tables.{name}") for name in TABLES}
 plans = []
 for f in files or []:
     data = f.getvalue()
     digest = hashlib.sha256(data).hexdigest()
     with st.container(border=True):
-        st.markdown(f"**{f.name}** · {fmt_int(len(data))} bytes")
+        st.markdown(t("data.file_heading", name=f.name, size=fmt_int(len(data))))
         try:
             raw = _read(data, f.name, digest)
             sheet = None
             if getattr(raw, "sheet_names", None) and len(raw.sheet_names) > 1:
-                sheet = st.selectbox("Sheet", raw.sheet_names, key=f"sheet_{digest}")
+                sheet = st.selectbox(t("data.sheet"), raw.sheet_names, key=f"sheet_{digest}")
                 raw = _read(data, f.name, digest, sheet)
         except IngestError as exc:
             st.error(str(exc), icon=":material/error:")
             continue
-        found = [f"{fmt_int(len(raw.df))} rows", f"{len(raw.df.columns)} columns"]
+        found = [
+            t("data.found_rows", count=fmt_int(len(raw.df))),
+            t("data.found_columns", count=len(raw.df.columns)),
+        ]
         if raw.encoding:
-            found.append(f"encoding {raw.encoding}")
+            found.append(t("data.found_encoding", encoding=raw.encoding))
         if raw.delimiter:
-            found.append(f"delimiter {raw.delimiter!r}")
+            found.append(t("data.found_delimiter", delimiter=repr(raw.delimiter)))
         st.caption(" · ".join(found))
         guessed_table = guess_table(raw.df)
         table = st.selectbox(
-            "This file is the table",
+            t("data.table_select"),
             TABLES,
             index=TABLES.index(guessed_table),
+            format_func=table_labels.get,
             key=f"table_{digest}",
-            help="Guessed from the column names and values; change it if the guess is wrong.",
+            help=t("data.table_select_help"),
         )
         mapping = _mapping_editor(raw.df, table, digest)
-        with st.expander("Preview (first 20 rows as read)"):
+        with st.expander(t("data.preview_raw")):
             st.dataframe(raw.df.head(20), hide_index=True, width="stretch")
         plans.append((raw, table, mapping))
 
 if plans:
     default_name = (files[0].name.rsplit(".", 1)[0] if files else "dataset")[:40]
-    name = st.text_input("Dataset name", value=default_name, key=f"dsname_{token}")
-    if st.button("Validate and save", type="primary", key="data_validate"):
+    name = st.text_input(t("data.dataset_name"), value=default_name, key=f"dsname_{token}")
+    if st.button(t("data.validate"), type="primary", key="data_validate"):
         results, errors = [], []
-        with st.status("Validating…", expanded=True) as status:
+        with st.status(t("data.validating"), expanded=True) as status:
             for raw, table, mapping in plans:
                 st.write(f"{raw.filename} → {table}")
                 try:
@@ -138,9 +144,7 @@ if plans:
                 except ValueError as exc:
                     errors.append(str(exc))
             status.update(
-                label="Nothing was saved: fix the problems below and try again"
-                if errors
-                else "Saved",
+                label=t("data.not_saved") if errors else t("data.saved"),
                 state="error" if errors else "complete",
                 expanded=False,
             )
@@ -157,13 +161,13 @@ if plans:
 ds = state.active_dataset()
 st.divider()
 if ds is None:
-    st.info("No dataset yet. Upload files above or load the demo store.", icon=":material/info:")
+    st.info(t("data.no_dataset"), icon=":material/info:")
     st.stop()
 
 if st.session_state.pop("just_saved", None) == ds.id:
-    st.success(f"Dataset **{ds.name}** saved and selected.", icon=":material/check_circle:")
+    st.success(t("data.saved_selected", name=ds.name), icon=":material/check_circle:")
 
-st.subheader(f"Validation report — {ds.name}")
+st.subheader(t("data.validation_report", name=ds.name))
 reports = ws.load_reports(ds.id)
 rejected = ws.load_rejected(ds.id)
 for w in ds.meta.get("warnings", []):
@@ -174,18 +178,20 @@ for i, rep in enumerate(reports):
         rej = rej[rej["_file"] == rep.get("file")]
     render_report(rep, rej, key=f"{ds.id}_{i}")
 
-st.subheader("Preview")
+st.subheader(t("data.preview"))
 tables = list(ds.tables)
-tab_objs = st.tabs([f"{t} ({fmt_int(ds.tables[t])})" for t in tables])
-for t, tab in zip(tables, tab_objs, strict=True):
+tab_objs = st.tabs(
+    [t("data.tab", table=table_labels[name], count=fmt_int(ds.tables[name])) for name in tables]
+)
+for name, tab in zip(tables, tab_objs, strict=True):
     with tab:
-        df = ws.load_table(ds.id, t)
+        df = ws.load_table(ds.id, name)
         st.dataframe(df.head(1000), hide_index=True, width="stretch")
         if len(df) > 1000:
-            st.caption(f"First 1,000 of {fmt_int(len(df))} rows.")
+            st.caption(t("data.first_rows", shown=fmt_int(1000), total=fmt_int(len(df))))
 
 # -------------------------------------------------------------------------- dataset list
-st.subheader("All datasets")
+st.subheader(t("data.all_datasets"))
 all_ds = ws.list_datasets()
 listing = pd.DataFrame(
     [
@@ -194,17 +200,25 @@ listing = pd.DataFrame(
             "name": d.name,
             "source": d.source,
             "customers": d.n_customers,
-            **{t: d.tables.get(t) for t in TABLES},
+            **{name: d.tables.get(name) for name in TABLES},
             "created": d.created_at,
         }
         for d in all_ds
     ]
 )
-st.dataframe(listing, hide_index=True, width="stretch")
-with st.expander("Delete a dataset"):
-    victim = st.selectbox("Dataset", [d.id for d in all_ds], key="delete_choice")
-    confirm = st.checkbox("Yes, delete its files and runs", key="delete_confirm")
-    if st.button("Delete", disabled=not confirm, key="delete_btn"):
+st.dataframe(
+    listing,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        **{col: t(f"data.listing.{col}") for col in ("id", "name", "source", "created")},
+        **table_labels,
+    },
+)
+with st.expander(t("data.delete_heading")):
+    victim = st.selectbox(t("data.delete_choice"), [d.id for d in all_ds], key="delete_choice")
+    confirm = st.checkbox(t("data.delete_confirm"), key="delete_confirm")
+    if st.button(t("data.delete"), disabled=not confirm, key="delete_btn"):
         ws.delete_dataset(victim)
         if st.session_state.get(state.ACTIVE) == victim:
             state.set_active_dataset(None)

@@ -19,6 +19,7 @@ from core.trust import cell_customers, reviews_for
 from dashboard import state
 from dashboard.components.charts import PALETTE, confusion_grid, highlight_map
 from dashboard.components.format import fmt_int
+from dashboard.i18n import t
 from dashboard.navigation import page
 
 LINKED = "linked_customers"  # session key: the customers of the last confusion cell looked into
@@ -62,12 +63,9 @@ def _linked_cell(event) -> None:
     """Who is behind a cell: the clicked (or picked) cell's customers on the map, their
     probabilities and their reviews. Shares them with other pages as ``st.session_state[
     LINKED]`` = {"source", "run_id", "true", "predicted", "customer_ids"}."""
-    st.subheader("Who is behind a cell?")
+    st.subheader(t("evaluate.cell.heading"))
     if model_name != evals[0].model_name:
-        st.caption(
-            f"Customer lists are kept for {evals[0].model_name} only (the baselines' per-customer "
-            "predictions are not saved); choose it above to look into a cell."
-        )
+        st.caption(t("evaluate.cell.baseline_only", model=evals[0].model_name))
         return
     ss = st.session_state
     linked = ss.get(LINKED) or {}
@@ -77,38 +75,49 @@ def _linked_cell(event) -> None:
     if clicked and ss.get("ev_last_click") != (run_id, *clicked):
         ss["ev_last_click"] = (run_id, *clicked)  # apply a click once; the boxes may change it
         ss["ev_cell_true"], ss["ev_cell_pred"] = clicked
-    st.caption(
-        "Click a cell of the matrix, or pick its two classes here, to see those holdout "
-        "customers on the map, with their predicted probabilities and their reviews."
-    )
+    st.caption(t("evaluate.cell.hint"))
     b1, b2 = st.columns(2)
-    t = b1.selectbox("True class", classes, index=None, key="ev_cell_true", placeholder="pick")
-    p = b2.selectbox("Predicted class", classes, index=None, key="ev_cell_pred", placeholder="pick")
-    if t is None or p is None:
+    true_cls = b1.selectbox(
+        t("evaluate.cell.true_class"),
+        classes,
+        index=None,
+        key="ev_cell_true",
+        placeholder=t("evaluate.cell.pick"),
+    )
+    pred_cls = b2.selectbox(
+        t("evaluate.cell.predicted_class"),
+        classes,
+        index=None,
+        key="ev_cell_pred",
+        placeholder=t("evaluate.cell.pick"),
+    )
+    if true_cls is None or pred_cls is None:
         return
     try:
-        cust = cell_customers(_predictions(run_id), t, p)
+        cust = cell_customers(_predictions(run_id), true_cls, pred_cls)
     except (OSError, ValueError) as exc:
-        st.warning(f"No per-customer predictions for this run: {exc}", icon=":material/warning:")
+        st.warning(t("evaluate.cell.no_predictions", error=exc), icon=":material/warning:")
         return
     ids = cust["customer_id"].astype(str).tolist()
     ss[LINKED] = {
         "source": "evaluate",
         "run_id": run_id,
-        "true": t,
-        "predicted": p,
+        "true": true_cls,
+        "predicted": pred_cls,
         "customer_ids": ids,
     }
-    verdict = "correctly predicted" if t == p else f"predicted **{p}**"
-    st.markdown(f"**{fmt_int(len(cust))}** holdout customers are **{t}** and were {verdict}.")
+    count = fmt_int(len(cust))
+    if true_cls == pred_cls:
+        st.markdown(t("evaluate.cell.correct", count=count, true=true_cls))
+    else:
+        st.markdown(t("evaluate.cell.wrong", count=count, true=true_cls, predicted=pred_cls))
     if cust.empty:
         return
     if st.button(
-        "Open them on the Explore map",
+        t("evaluate.cell.to_explore"),
         key="ev_to_explore",
         icon=":material/scatter_plot:",
-        help="Explore with these customers as the selection: explain them, find lookalikes, "
-        "export them.",
+        help=t("evaluate.cell.to_explore_help"),
     ):
         ss["explore_source"] = "Confusion cell"
         st.switch_page(page("explore"))
@@ -120,57 +129,58 @@ def _linked_cell(event) -> None:
         seg_runs.sort(key=lambda i: active is None or i != active.id)
         seg_run, points = _map_points(tuple(seg_runs))
         if points is None:
-            st.info(
-                "No segmentation with a map for this dataset yet; run one on the Segments page "
-                "to see these customers on it.",
-                icon=":material/info:",
-            )
+            st.info(t("evaluate.cell.no_map"), icon=":material/info:")
         else:
             on_map = int(points["customer_id"].astype(str).isin(set(ids)).sum())
             st.plotly_chart(
-                highlight_map(points, ids, f"true {t} · predicted {p}"),
+                highlight_map(
+                    points,
+                    ids,
+                    t("evaluate.cell.map_label", true=true_cls, predicted=pred_cls),
+                ),
                 width="stretch",
                 key="ev_linked_map",
             )
-            st.caption(
-                f"Map of segmentation run {seg_run}: {fmt_int(on_map)} of these customers drawn "
-                "in colour, everyone else in grey."
-            )
+            st.caption(t("evaluate.cell.map_caption", run=seg_run, count=fmt_int(on_map)))
     with m2:
         prob_cols = [c for c in cust.columns if c.startswith("p_")]
         table = cust[["customer_id", "true", "predicted", *prob_cols]]
         st.dataframe(table.head(CAP).round(3), hide_index=True, width="stretch", height=420)
         if len(table) > CAP:
-            st.caption(f"First {CAP:,} of {len(table):,}, most confident first.")
+            st.caption(t("evaluate.cell.first_rows", shown=fmt_int(CAP), total=fmt_int(len(table))))
         st.download_button(
-            f"Download {len(table):,} customers (CSV)",
+            t("evaluate.cell.download", count=fmt_int(len(table))),
             to_safe_csv_bytes(table),
-            file_name=f"cell_{t}_as_{p}.csv",
+            file_name=f"cell_{true_cls}_as_{pred_cls}.csv",
             mime="text/csv",
             key="ev_cell_dl",
         )
     reviews, n_reviews = reviews_for(ws, run.dataset_id, ids, limit=REVIEW_CAP)
-    st.markdown("**Their reviews**")
+    st.markdown(t("evaluate.cell.reviews"))
     if n_reviews == 0:
-        st.caption("These customers wrote no reviews.")
+        st.caption(t("evaluate.cell.no_reviews"))
     else:
         st.dataframe(reviews, hide_index=True, width="stretch", height=320)
         st.caption(
-            f"{fmt_int(min(n_reviews, REVIEW_CAP))} of {fmt_int(n_reviews)} reviews, newest first."
+            t(
+                "evaluate.cell.reviews_shown",
+                shown=fmt_int(min(n_reviews, REVIEW_CAP)),
+                total=fmt_int(n_reviews),
+            )
         )
 
 
-st.title("Evaluate")
+st.title(t("evaluate.title"))
 ws = state.workspace()
 ds = state.active_dataset()
 runs = [r for r in ws.list_runs(ds.id, kind="train") if r.status == "done"] if ds else []
 if not runs:
-    st.info("Train a model first; its evaluation appears here.", icon=":material/info:")
-    st.page_link(page("train"), label="Go to Train", icon=":material/model_training:")
+    st.info(t("evaluate.no_model"), icon=":material/info:")
+    st.page_link(page("train"), label=t("evaluate.go_train"), icon=":material/model_training:")
     st.stop()
 
 run_id = st.selectbox(
-    "Training run",
+    t("evaluate.training_run"),
     [r.id for r in runs],
     key="ev_run",
     format_func=lambda i: f"{i} · {next(r for r in runs if r.id == i).summary.get('target', '')}",
@@ -178,18 +188,14 @@ run_id = st.selectbox(
 run = ws.get_run(run_id)
 evals = [Evaluation.from_dict(d) for d in load_evaluations(ws, run_id)]
 if not evals:
-    st.warning("This run has no evaluation file.")
+    st.warning(t("evaluate.no_evaluation"))
     st.stop()
 s = run.summary
-st.caption(
-    f"Holdout of {s.get('n_test', 0):,} customers never seen in training; the baselines are trained "
-    "on the same training customers with the numeric features only, so the gap shows what the "
-    "transformer over review text adds."
-)
+st.caption(t("evaluate.holdout", n_test=fmt_int(s.get("n_test", 0))))
 for w in s.get("warnings", []):
     st.warning(w, icon=":material/warning:")
 
-st.subheader("Side by side")
+st.subheader(t("evaluate.side_by_side"))
 cmp = compare_table(evals)
 st.dataframe(cmp.round(3), hide_index=True, width="stretch")
 cv = load_cv(ws, run_id)
@@ -204,22 +210,31 @@ if cv is not None:
         )
         .sort_values("macro_f1_mean", ascending=False)
     )
-    st.markdown(f"**{folds}-fold cross-validation** (every customer is tested once)")
-    st.dataframe(summary.round(3).reset_index(), hide_index=True, width="stretch")
-else:
-    st.caption(
-        "Start training with cross-validation folds (Train → Advanced) to see k-fold results here."
+    st.markdown(t("evaluate.cv_heading", folds=folds))
+    cv_columns = {
+        "model": t("evaluate.cv_col.model"),
+        "macro_f1_mean": t("evaluate.cv_col.macro_f1_mean"),
+        "macro_f1_std": t("evaluate.cv_col.macro_f1_std"),
+        "accuracy_mean": t("evaluate.cv_col.accuracy_mean"),
+    }
+    st.dataframe(
+        summary.round(3).reset_index(),
+        hide_index=True,
+        width="stretch",
+        column_config={c: st.column_config.Column(label) for c, label in cv_columns.items()},
     )
+else:
+    st.caption(t("evaluate.cv_hint"))
 
 names = [e.model_name for e in evals]
-model_name = st.radio("Model", names, horizontal=True, key="ev_model")
+model_name = st.radio(t("evaluate.model"), names, horizontal=True, key="ev_model")
 ev = next(e for e in evals if e.model_name == model_name)
 classes = ev.classes
 
 c1, c2 = st.columns(2)
 with c1:
-    st.markdown("**Confusion matrix**")
-    norm = st.toggle("Row-normalised (recall per true class)", value=True, key="ev_norm")
+    st.markdown(t("evaluate.confusion"))
+    norm = st.toggle(t("evaluate.row_normalised"), value=True, key="ev_norm")
     z = ev.confusion_normalised if norm else ev.confusion
     text = [[f"{v:.0%}" if norm else f"{int(v):,}" for v in row] for row in z]
     event = st.plotly_chart(
@@ -230,7 +245,7 @@ with c1:
         selection_mode=("points",),
     )
 with c2:
-    st.markdown("**Per class**")
+    st.markdown(t("evaluate.per_class"))
     st.dataframe(ev.per_class.round(3), hide_index=True, width="stretch")
 
 _linked_cell(event)
@@ -243,7 +258,7 @@ for i, (cls, d) in enumerate(ev.roc.items()):
             x=d["fpr"],
             y=d["tpr"],
             mode="lines",
-            name=f"{cls} (AUC {d['auc']:.2f})",
+            name=t("evaluate.roc.trace", cls=cls, auc=f"{d['auc']:.2f}"),
             line_color=PALETTE[i % len(PALETTE)],
         )
     )
@@ -255,9 +270,9 @@ roc.add_trace(
 roc.update_layout(
     height=360,
     margin=dict(l=10, r=10, t=30, b=10),
-    title="ROC (one vs rest)",
-    xaxis_title="false positive rate",
-    yaxis_title="true positive rate",
+    title=t("evaluate.roc.title"),
+    xaxis_title=t("evaluate.roc.x"),
+    yaxis_title=t("evaluate.roc.y"),
     legend=dict(font_size=10),
 )
 c3.plotly_chart(roc, width="stretch", key="ev_roc")
@@ -268,16 +283,16 @@ for i, (cls, d) in enumerate(ev.pr.items()):
             x=d["recall"],
             y=d["precision"],
             mode="lines",
-            name=f"{cls} (AP {d['ap']:.2f})",
+            name=t("evaluate.pr.trace", cls=cls, ap=f"{d['ap']:.2f}"),
             line_color=PALETTE[i % len(PALETTE)],
         )
     )
 pr.update_layout(
     height=360,
     margin=dict(l=10, r=10, t=30, b=10),
-    title="Precision–recall",
-    xaxis_title="recall",
-    yaxis_title="precision",
+    title=t("evaluate.pr.title"),
+    xaxis_title=t("evaluate.pr.x"),
+    yaxis_title=t("evaluate.pr.y"),
     legend=dict(font_size=10),
 )
 c4.plotly_chart(pr, width="stretch", key="ev_pr")
@@ -290,29 +305,41 @@ if cal.get("prob_pred"):
             y=cal["prob_true"],
             mode="lines+markers",
             line_color="#D55E00",
-            name="model",
+            name=t("evaluate.calibration.model"),
         )
     )
 calf.add_trace(
     go.Scatter(
-        x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dot", color="#999"), name="perfect"
+        x=[0, 1],
+        y=[0, 1],
+        mode="lines",
+        line=dict(dash="dot", color="#999"),
+        name=t("evaluate.calibration.perfect"),
     )
 )
 calf.update_layout(
     height=360,
     margin=dict(l=10, r=10, t=30, b=10),
-    title=f"Calibration ({cal.get('label') or 'top class'})",
-    xaxis_title="predicted probability",
-    yaxis_title="observed frequency",
+    title=t(
+        "evaluate.calibration.title",
+        label=cal.get("label") or t("evaluate.calibration.top_class"),
+    ),
+    xaxis_title=t("evaluate.calibration.x"),
+    yaxis_title=t("evaluate.calibration.y"),
     showlegend=False,
 )
 c5.plotly_chart(calf, width="stretch", key="ev_cal")
 
 if ev.macro_auc is not None and not np.isnan(ev.macro_auc):
     st.caption(
-        f"Macro ROC-AUC {ev.macro_auc:.3f} · accuracy {ev.accuracy:.3f} · macro-F1 {ev.macro_f1:.3f}"
+        t(
+            "evaluate.summary",
+            auc=f"{ev.macro_auc:.3f}",
+            accuracy=f"{ev.accuracy:.3f}",
+            f1=f"{ev.macro_f1:.3f}",
+        )
     )
-with st.expander("Training history"):
+with st.expander(t("evaluate.history")):
     hist = run.path / "history.json"
     if hist.exists():
         h = pd.read_json(hist)
@@ -322,23 +349,19 @@ with st.expander("Training history"):
             width="stretch",
         )
 
-st.subheader("Score customers with this model")
-st.caption(
-    "Apply the saved model bundle to a dataset with the same kind of data (for example a newer "
-    "upload of the same shop). Features are computed the same way; missing or non-numeric "
-    "columns are reported by name."
-)
+st.subheader(t("evaluate.score.heading"))
+st.caption(t("evaluate.score.intro"))
 all_ds = ws.list_datasets()
 target_ds = st.selectbox(
-    "Dataset to score",
+    t("evaluate.score.dataset"),
     [d.id for d in all_ds],
     key="sc_ds",
     format_func=lambda i: next(d.name for d in all_ds if d.id == i),
 )
-if st.button("Score", key="sc_go"):
+if st.button(t("evaluate.score.button"), key="sc_go"):
     from core.finetune import score_dataset
 
-    with st.spinner("Scoring…"):
+    with st.spinner(t("evaluate.score.scoring")):
         try:
             scored = score_dataset(ws, run.path / "bundle", target_ds)
         except (ValueError, KeyError) as exc:
@@ -350,11 +373,15 @@ if st.session_state.get("sc_result") and st.session_state["sc_result"][:2] == (r
     scored = st.session_state["sc_result"][2]
     st.dataframe(scored.head(500).round(3), hide_index=True, width="stretch")
     st.caption(
-        "Predicted classes: "
-        + ", ".join(f"{k} {v:,}" for k, v in scored["predicted"].value_counts().items())
+        t(
+            "evaluate.score.predicted",
+            counts=", ".join(
+                f"{k} {fmt_int(v)}" for k, v in scored["predicted"].value_counts().items()
+            ),
+        )
     )
     st.download_button(
-        f"Download {len(scored):,} scores (CSV)",
+        t("evaluate.score.download", count=fmt_int(len(scored))),
         to_safe_csv_bytes(scored),
         file_name="scores.csv",
         mime="text/csv",

@@ -9,68 +9,71 @@ from core.pipeline import load_segments, load_selections, segment_names
 from dashboard import state
 from dashboard.components.empty import require_segment_run
 from dashboard.components.format import fmt_int
+from dashboard.i18n import t
 
-st.title("Export")
+st.title(t("export.title"))
 ws = state.workspace()
-ds, run = require_segment_run("its segment lists can be exported here.")
+ds, run = require_segment_run(t("export.empty_what"))
 
 seg = load_segments(ws, run.id)
 names = segment_names(ws, run.id)
 selections = load_selections(ws, run.id)
-st.caption(
-    "Lists hold customer_id, segment, segment name, key features and the assignment score. "
-    "Text cells that a spreadsheet would run as a formula (starting with = + - @ tab or CR) "
-    "are prefixed with ' so they open as plain text; numbers are untouched."
-)
+st.caption(t("export.caption"))
 
+# The option values stay English; their labels are resolved now (format_func may run later).
+sources = {
+    "Segments": t("export.sources.segments"),
+    "Saved selections": t("export.sources.selections"),
+}
 source = st.radio(
-    "Export",
-    ["Segments", "Saved selections"],
+    t("export.source"),
+    list(sources),
+    format_func=sources.get,
     horizontal=True,
     key="exp_source",
     disabled=not selections,
-    help="Selections are saved from the Explore map",
+    help=t("export.source_help"),
 )
 if source == "Segments" or not selections:
     order = seg["segment"].value_counts().index.tolist()
     chosen = st.multiselect(
-        "Segments",
+        t("export.segments"),
         order,
         default=order[:1],
         key="exp_segments",
         format_func=lambda s: f"{names.get(s, s)} ({fmt_int((seg['segment'] == s).sum())})",
     )
     rows = seg[seg["segment"].isin(chosen)]
-    label = "_".join(str(names.get(s, s)) for s in chosen)[:60] or "segments"
+    label = "_".join(str(names.get(s, s)) for s in chosen)[:60] or t("export.file_default")
 else:
-    pick = st.selectbox("Selection", list(selections), key="exp_selection")
+    pick = st.selectbox(t("export.selection"), list(selections), key="exp_selection")
     rows = seg[seg["customer_id"].isin(set(selections[pick]))]
     label = pick
 
 feature_opts = [c for c in seg.select_dtypes("number").columns if c not in ("x", "y", "confidence")]
 features = st.multiselect(
-    "Feature columns",
+    t("export.features"),
     feature_opts,
     default=[c for c in KEY_FEATURES if c in feature_opts],
     key="exp_features",
-    help="Which customer features to include next to the segment",
+    help=t("export.features_help"),
 )
 out = segment_list(rows, names, features=features)
 c1, c2 = st.columns(2)
-fmt = c1.radio("Format", ["CSV", "Parquet"], horizontal=True, key="exp_fmt")
+fmt = c1.radio(t("export.format"), ["CSV", "Parquet"], horizontal=True, key="exp_fmt")
 bom = c2.checkbox(
-    "UTF-8 with BOM (Excel)",
+    t("export.bom"),
     value=True,
     key="exp_bom",
     disabled=fmt != "CSV",
-    help="Excel needs the BOM to show non-English text correctly",
+    help=t("export.bom_help"),
 )
-st.metric("Rows", fmt_int(len(out)))
+st.metric(t("export.rows"), fmt_int(len(out)))
 st.dataframe(out.head(200), hide_index=True, width="stretch")
 safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in label)
 if fmt == "CSV":
     st.download_button(
-        f"Download {fmt_int(len(out))} rows (CSV)",
+        t("export.download_csv", rows=fmt_int(len(out))),
         to_safe_csv_bytes(out, excel_bom=bom),
         file_name=f"{safe}.csv",
         mime="text/csv",
@@ -80,7 +83,7 @@ if fmt == "CSV":
     )
 else:
     st.download_button(
-        f"Download {fmt_int(len(out))} rows (Parquet)",
+        t("export.download_parquet", rows=fmt_int(len(out))),
         to_parquet_bytes(out),
         file_name=f"{safe}.parquet",
         mime="application/octet-stream",

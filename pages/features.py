@@ -13,30 +13,27 @@ from core.features import SOURCES, FeatureSQLError, validate_custom_feature
 from dashboard import state
 from dashboard.components.empty import require_dataset
 from dashboard.components.format import fmt_int, fmt_value
+from dashboard.i18n import t
 
-st.title("Features")
+st.title(t("features.title"))
 ws = state.workspace()
 ds = require_dataset()
 
 config = state.feature_config(ds.id)
-st.caption(
-    "Each feature is one SQL expression evaluated per customer with DuckDB over the dataset's "
-    "tables. Switch features on or off, add your own, and set a cutoff date to compute them "
-    "from history only (time-split targets rely on it)."
-)
+st.caption(t("features.caption"))
 
 # ------------------------------------------------------------------------------- cutoff
 c1, c2 = st.columns([1, 2])
 use_cutoff = c1.toggle(
-    "Use a cutoff date",
+    t("features.use_cutoff"),
     value=config.cutoff is not None,
     key="feat_use_cutoff",
-    help="Only orders, reviews and sign-ups before this date are used; recency is measured to it.",
+    help=t("features.use_cutoff_help"),
 )
 cutoff = None
 if use_cutoff:
     default = pd.Timestamp(config.cutoff).date() if config.cutoff else dt.date.today()
-    cutoff = c2.date_input("Cutoff date", value=default, key="feat_cutoff").isoformat()
+    cutoff = c2.date_input(t("features.cutoff"), value=default, key="feat_cutoff").isoformat()
 
 try:
     with feature_engine(ws, ds.id, cutoff) as eng:
@@ -48,10 +45,12 @@ except ValueError as exc:
     st.stop()
 
 # ---------------------------------------------------------------------------- catalogue
-st.subheader("Catalogue")
+st.subheader(t("features.catalogue"))
 st.caption(
-    f"Reference date **{ref_date:%Y-%m-%d}**"
-    + (f" · {len(categories)} category share features" if categories else "")
+    " · ".join(
+        [t("features.ref_date", date=f"{ref_date:%Y-%m-%d}")]
+        + ([t("features.category_shares", count=len(categories))] if categories else [])
+    )
 )
 rows = [
     {
@@ -67,14 +66,14 @@ rows = [
 edited = st.data_editor(
     pd.DataFrame(rows),
     column_config={
-        "use": st.column_config.CheckboxColumn(
-            help="Include this feature in segmentation and models"
+        "use": st.column_config.CheckboxColumn(t("features.col.use"), help=t("features.use_help")),
+        "feature": st.column_config.TextColumn(t("features.col.feature"), disabled=True),
+        "group": st.column_config.TextColumn(t("features.col.group"), disabled=True),
+        "description": st.column_config.TextColumn(
+            t("features.col.description"), disabled=True, width="large"
         ),
-        "feature": st.column_config.TextColumn(disabled=True),
-        "group": st.column_config.TextColumn(disabled=True),
-        "description": st.column_config.TextColumn(disabled=True, width="large"),
-        "table": st.column_config.TextColumn(disabled=True),
-        "SQL": st.column_config.TextColumn(disabled=True, width="large"),
+        "table": st.column_config.TextColumn(t("features.col.table"), disabled=True),
+        "SQL": st.column_config.TextColumn(t("features.col.SQL"), disabled=True, width="large"),
     },
     hide_index=True,
     width="stretch",
@@ -83,31 +82,29 @@ edited = st.data_editor(
 disabled = sorted(edited.loc[~edited["use"], "feature"].tolist())
 
 # ------------------------------------------------------------------------------ custom
-with st.expander("Add a custom SQL feature"):
-    st.markdown(
-        "Write one SQL expression in DuckDB's dialect. On **orders** and **reviews** it must "
-        "aggregate per customer (e.g. `count(*) FILTER (WHERE amount > 200)`); on "
-        "**customers** it is a row expression (e.g. `CASE WHEN channel = 'app' THEN 1 ELSE 0 END`). "
-        "`getvariable('ref_date')` is the reference date. Columns: "
-        "orders — order_id, order_date, product_id, category, quantity, unit_price, discount, "
-        "amount; reviews — review_date, rating, review_text; customers — signup_date, region, "
-        "age_band, gender, channel, label and your extra columns."
-    )
+with st.expander(t("features.custom_heading")):
+    st.markdown(t("features.custom_text"))
     with st.form("custom_feature", clear_on_submit=False):
-        name = st.text_input("Name (snake_case)", placeholder="big_orders", key="cf_name")
-        source = st.selectbox("Table", SOURCES, key="cf_source")
+        # The placeholders are code (a snake_case name, an SQL expression): the same in every
+        # language, so they stay here rather than in the catalogue.
+        name = st.text_input(t("features.cf_name"), placeholder="big_orders", key="cf_name")
+        source = st.selectbox(
+            t("features.cf_source"),
+            SOURCES,
+            # Labels resolved now: format_func may also be called outside this run.
+            format_func={src: t(f"features.sources.{src}") for src in SOURCES}.get,
+            key="cf_source",
+        )
         sql = st.text_area(
-            "SQL expression", placeholder="count(*) FILTER (WHERE amount >= 100)", key="cf_sql"
+            t("features.cf_sql"), placeholder="count(*) FILTER (WHERE amount >= 100)", key="cf_sql"
         )
-        description = st.text_input("Description (optional)", key="cf_desc")
-        fill_zero = st.checkbox(
-            "Customers with no rows get 0 (instead of empty)", value=True, key="cf_fill"
-        )
-        submitted = st.form_submit_button("Check and add")
+        description = st.text_input(t("features.cf_desc"), key="cf_desc")
+        fill_zero = st.checkbox(t("features.cf_fill"), value=True, key="cf_fill")
+        submitted = st.form_submit_button(t("features.cf_submit"))
     if submitted:
         try:
             if any(f.name == name.strip() for f in config.custom):
-                raise FeatureSQLError(f"there is already a custom feature called '{name.strip()}'")
+                raise FeatureSQLError(t("features.cf_duplicate", name=name.strip()))
             with feature_engine(ws, ds.id, cutoff) as eng:
                 feat = validate_custom_feature(
                     name,
@@ -122,13 +119,11 @@ with st.expander("Add a custom SQL feature"):
         else:
             config.custom.append(feat)
             state.store_feature_config(ds.id, config)
-            st.success(f"Feature '{feat.name}' added.", icon=":material/check_circle:")
+            st.success(t("features.cf_added", name=feat.name), icon=":material/check_circle:")
             st.rerun()
     if config.custom:
-        drop = st.selectbox(
-            "Remove a custom feature", [f.name for f in config.custom], key="cf_drop"
-        )
-        if st.button("Remove", key="cf_remove"):
+        drop = st.selectbox(t("features.cf_drop"), [f.name for f in config.custom], key="cf_drop")
+        if st.button(t("features.cf_remove"), key="cf_remove"):
             config.custom = [f for f in config.custom if f.name != drop]
             state.store_feature_config(ds.id, config)
             st.rerun()
@@ -139,17 +134,17 @@ if new_config.to_dict() != config.to_dict():
     state.store_feature_config(ds.id, new_config)
     config = new_config
 
-with st.spinner("Computing features with DuckDB…"):
+with st.spinner(t("features.computing")):
     try:
         table = compute_dataset_features(ws, ds.id, config)
     except (FeatureSQLError, ValueError) as exc:
         st.error(str(exc), icon=":material/error:")
         st.stop()
 
-st.subheader("Customer features")
+st.subheader(t("features.customer_features"))
 for note in table.notes:
     st.info(note, icon=":material/info:")
-st.caption(f"{fmt_int(len(table.data))} customers × {len(table.features)} features")
+st.caption(t("features.shape", customers=fmt_int(len(table.data)), features=len(table.features)))
 units = {f.name: f.unit for f in table.features}
 
 stats = table.data.drop(columns=["customer_id"]).describe(percentiles=[0.5]).T
@@ -164,20 +159,30 @@ summary = pd.DataFrame(
         "missing": [fmt_int(v) for v in stats["missing"]],
     }
 )
-st.dataframe(summary, hide_index=True, width="stretch")
+st.dataframe(
+    summary,
+    hide_index=True,
+    width="stretch",
+    column_config={col: t(f"features.col.{col}") for col in summary.columns},
+)
 
-st.subheader("Distribution")
+st.subheader(t("features.distribution"))
 names = [f.name for f in table.features]
-chosen = st.selectbox("Feature", names, key="dist_feature", help="Histogram across customers")
+chosen = st.selectbox(
+    t("features.dist_feature"), names, key="dist_feature", help=t("features.dist_feature_help")
+)
 values = table.data[chosen].dropna()
-clip = st.toggle("Clip the top 1% (long tails)", value=True, key="dist_clip")
+clip = st.toggle(t("features.dist_clip"), value=True, key="dist_clip")
 if clip and len(values):
     values = values[values <= values.quantile(0.99)]
 fig = px.histogram(values, x=chosen, nbins=50, color_discrete_sequence=["#0072B2"])
 fig.update_layout(
-    height=320, margin=dict(l=10, r=10, t=10, b=10), showlegend=False, yaxis_title="customers"
+    height=320,
+    margin=dict(l=10, r=10, t=10, b=10),
+    showlegend=False,
+    yaxis_title=t("features.dist_yaxis"),
 )
 st.plotly_chart(fig, width="stretch", key="dist_chart")
 
-with st.expander("The SQL that computed this table"):
+with st.expander(t("features.sql_heading")):
     st.code(table.sql, language="sql")

@@ -14,74 +14,71 @@ from dashboard import state
 from dashboard.components.empty import require_dataset
 from dashboard.components.format import fmt_int, fmt_pct
 from dashboard.components.jobs import current_job, job_progress
+from dashboard.i18n import t
 from dashboard.navigation import page
 
-st.title("Segments")
+st.title(t("segments.title"))
 ws = state.workspace()
 ds = require_dataset()
 
 has_reviews = "reviews" in ds.tables
-st.caption(
-    "Customers are described by their features (scaled) and, optionally, by an embedding of "
-    "their review text from a transformer; the two are fused and clustered. Runs are kept, so "
-    "you can compare methods and choose the one to explore."
-)
+st.caption(t("segments.caption"))
 
 # ----------------------------------------------------------------------------- set-up
-methods = {"rfm": "RFM rule tiers (Champions, Loyal, At risk, …)", **METHOD_LABELS}
+# Option labels are resolved now, in this run: Streamlit may call format_func outside it.
+methods = {"rfm": t("segments.method_rfm"), **METHOD_LABELS}
 with st.form("segment_form"):
     c1, c2 = st.columns(2)
     method = c1.selectbox(
-        "Method",
+        t("segments.method"),
         list(methods),
         format_func=methods.get,
         index=1,
         key="seg_method",
-        help="K-means is the dependable default. HDBSCAN finds the number of segments itself and "
-        "marks outliers as Noise. RFM tiers use rules on recency, frequency and spend only.",
+        help=t("segments.method_help"),
     )
     k = c2.slider(
-        "Number of segments (k)",
+        t("segments.k"),
         2,
         15,
         8,
         key="seg_k",
-        help="Ignored by HDBSCAN and RFM. Use 'Choose k' below to compare values.",
+        help=t("segments.k_help"),
     )
     c3, c4 = st.columns(2)
     use_text = c3.toggle(
-        "Use review text",
+        t("segments.use_text"),
         value=has_reviews,
         disabled=not has_reviews,
         key="seg_use_text",
-        help="Embed each customer's reviews with a transformer and fuse them with the numbers.",
+        help=t("segments.use_text_help"),
     )
     text_weight = c4.slider(
-        "Weight of the text part",
+        t("segments.text_weight"),
         0.0,
         1.0,
         0.5,
         0.05,
         key="seg_text_weight",
-        help="Share of the fused vector's variance given to text (0 = numbers only, 1 = text only).",
+        help=t("segments.text_weight_help"),
     )
-    with st.expander("Advanced"):
+    with st.expander(t("segments.advanced")):
         a1, a2, a3 = st.columns(3)
         encoder = a1.text_input(
-            "Text encoder",
+            t("segments.encoder"),
             "default",
             key="seg_encoder",
-            help="'default' is the built-in offline all-MiniLM-L6-v2. Or a local model directory, "
-            "or a Hugging Face model id available in the local cache.",
+            help=t("segments.encoder_help"),
         )
         device = a2.selectbox(
-            "Device",
+            t("segments.device"),
             ["auto", "cpu", "cuda"],
+            format_func={"auto": t("segments.device_auto"), "cpu": "cpu", "cuda": "cuda"}.get,
             key="seg_device",
-            help="auto uses a GPU when one is present",
+            help=t("segments.device_help"),
         )
         seed = a3.number_input(
-            "Seed", 0, 10_000, 0, key="seg_seed", help="Same seed, same segments"
+            t("segments.seed"), 0, 10_000, 0, key="seg_seed", help=t("segments.seed_help")
         )
         train_runs = [
             r
@@ -89,23 +86,29 @@ with st.form("segment_form"):
             if r.status == "done" and (r.path / "embeddings.npy").exists()
         ]
         vectors_from = st.selectbox(
-            "Vectors",
+            t("segments.vectors"),
             [None] + [r.id for r in train_runs],
             key="seg_vectors",
-            format_func=lambda r: (
-                "Features ⊕ review-text embedding (default)"
-                if r is None
-                else f"Fine-tuned model {r} ({next(t for t in train_runs if t.id == r).summary.get('target', '')})"
-            ),
-            help="Cluster and map the representation a fine-tuned model learned instead of the default "
-            "embedding; the map can then be coloured by the model's target and prediction.",
+            format_func={
+                None: t("segments.vectors_default"),
+                **{
+                    r.id: t("segments.vectors_model", run=r.id, target=r.summary.get("target", ""))
+                    for r in train_runs
+                },
+            }.get,
+            help=t("segments.vectors_help"),
         )
         b1, b2 = st.columns(2)
         max_reviews = b1.slider(
-            "Reviews per customer", 1, 10, 5, key="seg_max_reviews", help="Most recent first"
+            t("segments.max_reviews"),
+            1,
+            10,
+            5,
+            key="seg_max_reviews",
+            help=t("segments.max_reviews_help"),
         )
-        text_dims = b2.slider("Text dimensions kept (PCA)", 4, 128, 32, key="seg_text_dims")
-    submitted = st.form_submit_button("Run segmentation", type="primary")
+        text_dims = b2.slider(t("segments.text_dims"), 4, 128, 32, key="seg_text_dims")
+    submitted = st.form_submit_button(t("segments.run"), type="primary")
 
 if submitted:
     params = SegmentationParams(
@@ -122,7 +125,7 @@ if submitted:
     )
     run = submit(ws, "segment", ds.id, params.to_dict())
     st.session_state["seg_job"] = run.id
-    st.toast("Segmentation started in the background")
+    st.toast(t("segments.started"))
 
 
 @st.fragment(run_every="2s")
@@ -139,33 +142,37 @@ def _watch(run_id: str) -> None:
 
 job_id = current_job("seg_job", state.segment_runs(ds.id))
 if job_id:
-    st.subheader("Running")
+    st.subheader(t("segments.running"))
     _watch(job_id)
 
 # ----------------------------------------------------------------------------- results
 run = state.active_run(ds.id)
 if run is None:
     if not job_id:
-        st.info(
-            "No segmentation yet: choose a method and press **Run segmentation**.",
-            icon=":material/info:",
-        )
+        st.info(t("segments.no_run"), icon=":material/info:")
     st.stop()
 
 runs = [r for r in state.segment_runs(ds.id) if r.status == "done"]
-labels = {
-    r.id: f"{r.created_at[:16].replace('T', ' ')} · {r.params.get('method')}"
-    f"{'' if r.params.get('method') in ('hdbscan', 'rfm') else ' k=' + str(r.params.get('k'))}"
-    f"{' + text' if r.params.get('use_text') and r.params.get('method') != 'rfm' else ''}"
-    for r in runs
-}
+
+
+def _run_label(r) -> str:
+    method = r.params.get("method")
+    label = f"{r.created_at[:16].replace('T', ' ')} · {method}"
+    if method not in ("hdbscan", "rfm"):
+        label += f" k={r.params.get('k')}"
+    if r.params.get("use_text") and method != "rfm":
+        label += " " + t("segments.plus_text")
+    return label
+
+
+labels = {r.id: _run_label(r) for r in runs}
 chosen = st.selectbox(
-    "Run to explore",
+    t("segments.run_pick"),
     list(labels),
     index=list(labels).index(run.id),
     format_func=labels.get,
     key="seg_run_pick",
-    help="The Explore, Profiles and Export pages use this run.",
+    help=t("segments.run_pick_help"),
 )
 if chosen != run.id:
     state.set_active_run(chosen)
@@ -193,68 +200,71 @@ summary = pd.DataFrame(
     }
 )
 c1, c2 = st.columns([2, 3])
-c1.dataframe(summary, hide_index=True, width="stretch")
+c1.dataframe(
+    summary,
+    hide_index=True,
+    width="stretch",
+    column_config={col: t(f"segments.col.{col.replace(' ', '_')}") for col in summary.columns},
+)
 fig = go.Figure(go.Bar(x=sizes.index.astype(str), y=sizes.values, marker_color="#0072B2"))
-fig.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10), yaxis_title="customers")
+fig.update_layout(
+    height=300, margin=dict(l=10, r=10, t=10, b=10), yaxis_title=t("segments.yaxis_customers")
+)
 c2.plotly_chart(fig, width="stretch", key="seg_sizes")
 for note in run.summary.get("notes", []):
-    st.caption(f"Note: {note}")
-st.caption(f"Computed in {run.summary.get('seconds', '?')} s.")
+    st.caption(t("segments.note", note=note))
+st.caption(t("segments.seconds", seconds=run.summary.get("seconds", "?")))
 cols = st.columns(3)
-cols[0].page_link(page("explore"), label="Explore the map", icon=":material/scatter_plot:")
-cols[1].page_link(page("profiles"), label="Read the profiles", icon=":material/groups:")
-cols[2].page_link(page("export"), label="Export lists", icon=":material/download:")
+cols[0].page_link(page("explore"), label=t("segments.link_explore"), icon=":material/scatter_plot:")
+cols[1].page_link(page("profiles"), label=t("segments.link_profiles"), icon=":material/groups:")
+cols[2].page_link(page("export"), label=t("segments.link_export"), icon=":material/download:")
 
 # ------------------------------------------------------------------------------ choose k
-st.subheader("Choose k")
+st.subheader(t("segments.choose_k"))
 X = load_vectors(ws, run.id)
 if X is None:
-    st.caption("RFM tiers are rules, not clusters: there is no k to choose.")
+    st.caption(t("segments.rfm_no_k"))
 else:
     kc1, kc2, kc3 = st.columns(3)
     k_method = kc1.selectbox(
-        "Method to score",
+        t("segments.k_method"),
         [m for m in METHODS if METHODS[m].needs_k and m != "autoencoder_kmeans"],
         format_func=METHOD_LABELS.get,
         key="k_method",
     )
-    k_range = kc2.slider("k range", 2, 15, (2, 12), key="k_range")
+    k_range = kc2.slider(t("segments.k_range"), 2, 15, (2, 12), key="k_range")
     n_seeds = kc3.slider(
-        "Seeds for stability",
+        t("segments.k_seeds"),
         2,
         5,
         3,
         key="k_seeds",
-        help="Stability is the mean adjusted Rand index between runs with different seeds",
+        help=t("segments.k_seeds_help"),
     )
     if st.button(
-        "Score these k",
+        t("segments.k_go"),
         key="k_go",
-        help="Uses this run's fused vectors (a sample of up to 5,000 customers)",
+        help=t("segments.k_go_help"),
     ):
-        bar = st.progress(0.0, text="Scoring k…")
+        bar = st.progress(0.0, text=t("segments.scoring"))
         sel = k_selection(
             X,
             range(k_range[0], k_range[1] + 1),
             k_method,
             n_seeds=n_seeds,
-            progress=lambda d, t: bar.progress(d / t, text=f"Scoring k ({d}/{t})"),
+            progress=lambda done, total: bar.progress(
+                done / total, text=t("segments.scoring_progress", done=done, total=total)
+            ),
         )
         bar.empty()
         st.session_state[f"ksel_{run.id}"] = (sel.table, sel.suggested_k, k_method)
     if f"ksel_{run.id}" in st.session_state:
         table, suggested, k_m = st.session_state[f"ksel_{run.id}"]
+        scores = ["inertia", "silhouette", "davies_bouldin", "stability"]
         plots = make_subplots(
-            rows=1,
-            cols=4,
-            subplot_titles=(
-                "Elbow (inertia, lower is tighter)",
-                "Silhouette (higher is better)",
-                "Davies–Bouldin (lower is better)",
-                "Stability across seeds (ARI)",
-            ),
+            rows=1, cols=4, subplot_titles=[t(f"segments.plot.{col}") for col in scores]
         )
-        for i, col in enumerate(["inertia", "silhouette", "davies_bouldin", "stability"], start=1):
+        for i, col in enumerate(scores, start=1):
             if table[col].notna().any():
                 plots.add_trace(
                     go.Scatter(
@@ -262,7 +272,7 @@ else:
                         y=table[col],
                         mode="lines+markers",
                         marker_color="#0072B2",
-                        name=col,
+                        name=t(f"segments.metric.{col}"),
                     ),
                     row=1,
                     col=i,
@@ -271,7 +281,6 @@ else:
         plots.update_layout(height=300, showlegend=False, margin=dict(l=10, r=10, t=40, b=10))
         st.plotly_chart(plots, width="stretch", key="k_plots")
         st.info(
-            f"Suggested k = **{suggested}** for {METHOD_LABELS[k_m]}: the best silhouette among the "
-            "k values whose segments are stable across seeds.",
+            t("segments.suggested", k=suggested, method=METHOD_LABELS[k_m]),
             icon=":material/lightbulb:",
         )

@@ -15,9 +15,10 @@ from dashboard import state
 from dashboard.components.empty import require_dataset
 from dashboard.components.format import fmt_int, fmt_pct
 from dashboard.components.jobs import current_job, job_progress
+from dashboard.i18n import t
 from dashboard.navigation import page
 
-st.title("Train")
+st.title(t("train.title"))
 ws = state.workspace()
 ds = require_dataset()
 
@@ -27,15 +28,7 @@ try:
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
 except Exception:  # noqa: BLE001 - a broken CUDA set-up must not break the page
     gpu = None
-st.caption(
-    "Fine-tune a transformer over each customer's document (their reviews) together with an MLP "
-    "over their numeric features, to predict a label, churn, a future value tier or segments. "
-    + (
-        f"GPU available: **{gpu}** (bf16)."
-        if gpu
-        else "No GPU here: training runs on the CPU; keep the model small or sample customers."
-    )
-)
+st.caption(t("train.intro") + " " + (t("train.gpu", gpu=gpu) if gpu else t("train.no_gpu")))
 
 customers = ws.load_table(ds.id, "customers")
 label_cols = (
@@ -50,11 +43,11 @@ label_cols = (
 seg_runs = [r for r in state.segment_runs(ds.id) if r.status == "done"]
 campaigns = {c.id: c for c in list_campaigns(ws, dataset_id=ds.id)}
 kinds = {
-    "label_column": "An existing column (label, persona, churn flag, …)",
-    "churn": "Churn: no purchase within N days after a cutoff",
-    "value_tier": "Future value tier: high / mid / low spend in N days after a cutoff",
-    "cluster": "Segments from a segmentation run",
-    "campaign": "Campaign response: who responds when contacted",
+    "label_column": t("train.kind.label_column"),
+    "churn": t("train.kind.churn"),
+    "value_tier": t("train.kind.value_tier"),
+    "cluster": t("train.kind.cluster"),
+    "campaign": t("train.kind.campaign"),
 }
 available = [
     k
@@ -64,6 +57,18 @@ available = [
     and (k != "campaign" or campaigns)
     and (k not in ("churn", "value_tier") or "orders" in ds.tables)
 ]
+# Option labels are looked up, not computed in format_func: the labels are fixed in this
+# run's language.
+campaign_labels = {
+    i: t(
+        "train.form.campaign_option",
+        name=c.name,
+        date=c.uploaded_at[:10],
+        treated=fmt_int(c.report.n_treated),
+    )
+    for i, c in campaigns.items()
+}
+device_labels = {"auto": t("train.form.device_auto"), "cuda": "cuda", "cpu": "cpu"}
 
 from core.datasets import compute_dataset_features  # noqa: E402
 
@@ -71,96 +76,101 @@ feature_names = [f.name for f in compute_dataset_features(ws, ds.id).features]
 
 with st.form("train_form"):
     target = st.selectbox(
-        "Target",
+        t("train.form.target"),
         available,
         format_func=kinds.get,
         key="tr_target",
-        help="Time-split targets (churn, value tier) compute features only from data before the cutoff, so nothing leaks from the future.",
+        help=t("train.form.target_help"),
     )
     c1, c2 = st.columns(2)
     label_column = c1.selectbox(
-        "Label column",
+        t("train.form.label_column"),
         label_cols or ["—"],
         key="tr_label",
         index=label_cols.index("persona") if "persona" in label_cols else 0,
-        help="For the 'existing column' target",
+        help=t("train.form.label_column_help"),
     )
     horizon = c2.number_input(
-        "Horizon (days)", 14, 365, 90, key="tr_horizon", help="For churn and value tier"
+        t("train.form.horizon"),
+        14,
+        365,
+        90,
+        key="tr_horizon",
+        help=t("train.form.horizon_help"),
     )
     seg_run = st.selectbox(
-        "Segmentation run",
+        t("train.form.segment_run"),
         [r.id for r in seg_runs] or ["—"],
         key="tr_segrun",
-        help="For the segments target",
+        help=t("train.form.segment_run_help"),
     )
     campaign = (
         st.selectbox(
-            "Campaign",
+            t("train.form.campaign"),
             list(campaigns),
             key="tr_campaign",
-            format_func=lambda i: (
-                f"{campaigns[i].name} ({campaigns[i].uploaded_at[:10]}, "
-                f"{campaigns[i].report.n_treated:,} treated)"
-            ),
-            help="For the campaign-response target: the treated customers of a campaign stored "
-            "on the Campaigns page, labelled responded / did not respond (control customers "
-            "are left out: they were not contacted)",
+            format_func=campaign_labels.get,
+            help=t("train.form.campaign_help"),
         )
         if campaigns
         else None
     )
     chosen_features = st.multiselect(
-        "Numeric features",
+        t("train.form.features"),
         feature_names,
         default=feature_names,
         key="tr_features",
-        help="What the numeric tower (and the baselines) see. Empty = text only. "
-        "Switch features on or off for good on the Features page.",
+        help=t("train.form.features_help"),
     )
     c3, c4, c5 = st.columns(3)
     use_text = c3.toggle(
-        "Use review text (transformer)",
+        t("train.form.use_text"),
         value="reviews" in ds.tables,
         key="tr_text",
         disabled="reviews" not in ds.tables,
     )
-    epochs = c4.slider("Epochs", 1, 10, 2, key="tr_epochs")
-    batch = c5.select_slider("Batch size", [4, 8, 16, 32, 64, 128], value=32, key="tr_batch")
-    with st.expander("Advanced"):
+    epochs = c4.slider(t("train.form.epochs"), 1, 10, 2, key="tr_epochs")
+    batch = c5.select_slider(
+        t("train.form.batch_size"), [4, 8, 16, 32, 64, 128], value=32, key="tr_batch"
+    )
+    with st.expander(t("train.form.advanced")):
         a1, a2, a3 = st.columns(3)
         encoder = a1.text_input(
-            "Encoder",
+            t("train.form.encoder"),
             "default",
             key="tr_encoder",
-            help="'default' = offline all-MiniLM-L6-v2; or a local model directory / cached HF id",
+            help=t("train.form.encoder_help"),
         )
         lr = a2.select_slider(
-            "Learning rate (encoder)", [1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4], value=5e-5, key="tr_lr"
+            t("train.form.lr"), [1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4], value=5e-5, key="tr_lr"
         )
         device = a3.selectbox(
-            "Device", ["auto", "cuda", "cpu"], key="tr_device", help="auto uses a GPU when present"
+            t("train.form.device"),
+            ["auto", "cuda", "cpu"],
+            key="tr_device",
+            format_func=device_labels.get,
+            help=t("train.form.device_help"),
         )
         b1, b2, b3 = st.columns(3)
         cv_folds = b3.selectbox(
-            "Cross-validation folds",
+            t("train.form.cv_folds"),
             [0, 3, 5],
             key="tr_cv",
-            help="0 = holdout only. k folds train k more models (k× the time).",
+            help=t("train.form.cv_folds_help"),
         )
         max_len = b1.select_slider(
-            "Tokens per document", [32, 64, 128, 256], value=128, key="tr_maxlen"
+            t("train.form.max_length"), [32, 64, 128, 256], value=128, key="tr_maxlen"
         )
         max_customers = b2.number_input(
-            "Customers to train on (0 = all)",
+            t("train.form.max_customers"),
             0,
             10_000_000,
             0 if gpu else min(4000, ds.n_customers or 4000),
             step=1000,
             key="tr_max",
-            help="A stratified sample keeps CPU training short",
+            help=t("train.form.max_customers_help"),
         )
-    go_btn = st.form_submit_button("Start training", type="primary")
+    go_btn = st.form_submit_button(t("train.form.start"), type="primary")
 
 if go_btn:
     params = FinetuneParams(
@@ -193,15 +203,19 @@ if go_btn:
     else:
         counts = tgt.labels["label"].value_counts()
         st.info(
-            f"Target **{tgt.name}**: {fmt_int(len(tgt.labels))} customers — "
-            + ", ".join(f"{c} {fmt_int(counts.get(c, 0))}" for c in tgt.classes),
+            t(
+                "train.launch.target_info",
+                name=tgt.name,
+                customers=fmt_int(len(tgt.labels)),
+                counts=", ".join(f"{c} {fmt_int(counts.get(c, 0))}" for c in tgt.classes),
+            ),
             icon=":material/target:",
         )
         for w in tgt.warnings + leakage_check(tgt, params.features or []):
             st.warning(w, icon=":material/warning:")
         run = submit(ws, "train", ds.id, params.to_dict())
         st.session_state["train_job"] = run.id
-        st.toast("Training started in the background")
+        st.toast(t("train.launch.started"))
 
 
 def _curves(run_dir) -> None:
@@ -222,14 +236,14 @@ def _curves(run_dir) -> None:
                 y=[s["loss"] for s in steps],
                 mode="lines",
                 line_color="#0072B2",
-                name="training loss",
+                name=t("train.curves.loss_trace"),
             )
         )
         fig.update_layout(
             height=260,
             margin=dict(l=10, r=10, t=30, b=10),
-            title="Training loss",
-            xaxis_title="step",
+            title=t("train.curves.loss_title"),
+            xaxis_title=t("train.curves.step"),
         )
         c1.plotly_chart(fig, width="stretch", key=f"loss_{run_dir.name}_{len(steps)}")
     if evals:
@@ -239,7 +253,7 @@ def _curves(run_dir) -> None:
                 x=[e["epoch"] + 1 for e in evals],
                 y=[e["val_macro_f1"] for e in evals],
                 mode="lines+markers",
-                name="macro-F1",
+                name=t("train.curves.macro_f1"),
                 line_color="#009E73",
             )
         )
@@ -248,15 +262,15 @@ def _curves(run_dir) -> None:
                 x=[e["epoch"] + 1 for e in evals],
                 y=[e["val_accuracy"] for e in evals],
                 mode="lines+markers",
-                name="accuracy",
+                name=t("train.curves.accuracy"),
                 line_color="#E69F00",
             )
         )
         fig.update_layout(
             height=260,
             margin=dict(l=10, r=10, t=30, b=10),
-            title="Validation",
-            xaxis_title="epoch",
+            title=t("train.curves.val_title"),
+            xaxis_title=t("train.curves.epoch"),
             yaxis_range=[0, 1],
         )
         c2.plotly_chart(fig, width="stretch", key=f"val_{run_dir.name}_{len(evals)}")
@@ -275,12 +289,12 @@ def _watch(run_id: str) -> None:
 runs = ws.list_runs(ds.id, kind="train")
 job_id = current_job("train_job", runs)
 if job_id:
-    st.subheader("Training")
+    st.subheader(t("train.runs.training"))
     _watch(job_id)
 
-st.subheader("Training runs")
+st.subheader(t("train.runs.heading"))
 if not runs:
-    st.info("No model trained yet.", icon=":material/info:")
+    st.info(t("train.runs.none"), icon=":material/info:")
     st.stop()
 rows = []
 for r in runs:
@@ -297,19 +311,34 @@ for r in runs:
         }
     )
 table = pd.DataFrame(rows)
-st.dataframe(table.round(3), hide_index=True, width="stretch")
+columns = {
+    "run": t("train.runs.col.run"),
+    "target": t("train.runs.col.target"),
+    "state": t("train.runs.col.state"),
+    "test macro-F1": t("train.runs.col.test_macro_f1"),
+    "best baseline": t("train.runs.col.best_baseline"),
+    "customers": t("train.runs.col.customers"),
+    "seconds": t("train.runs.col.seconds"),
+    "device": t("train.runs.col.device"),
+}
+st.dataframe(
+    table.round(3),
+    hide_index=True,
+    width="stretch",
+    column_config={c: st.column_config.Column(label) for c, label in columns.items()},
+)
 stuck = [r for r in runs if is_job(r.path) and read_status(r.path).state in ("failed", "cancelled")]
 if stuck:
     c1, c2 = st.columns([3, 1])
     pick = c1.selectbox(
-        "Resume a stopped or failed run (continues from its last checkpoint)",
+        t("train.runs.resume_pick"),
         [r.id for r in stuck],
         key="tr_resume_pick",
     )
     err = read_status(next(r for r in stuck if r.id == pick).path).error
     if err:
-        c1.caption(f"Error: {err}")
-    if c2.button("Resume", key="tr_resume"):
+        c1.caption(t("train.runs.error", error=err))
+    if c2.button(t("train.runs.resume"), key="tr_resume"):
         resume(ws, pick)
         st.session_state["train_job"] = pick
         st.rerun()
@@ -318,11 +347,17 @@ if done:
     best = done[0]
     s = best.summary
     st.success(
-        f"Latest model: macro-F1 **{s['test_macro_f1']:.3f}** on {fmt_int(s['n_test'])} held-out customers "
-        f"(accuracy {fmt_pct(s['test_accuracy'])})"
+        t(
+            "train.runs.latest",
+            f1=f"{s['test_macro_f1']:.3f}",
+            n_test=fmt_int(s["n_test"]),
+            accuracy=fmt_pct(s["test_accuracy"]),
+        )
         + "".join(f"; {k.replace('_', ' ')} {v:.3f}" for k, v in s.get("baselines", {}).items()),
         icon=":material/model_training:",
     )
     for w in s.get("warnings", []):
         st.warning(w, icon=":material/warning:")
-    st.page_link(page("evaluate"), label="Open the evaluation", icon=":material/analytics:")
+    st.page_link(
+        page("evaluate"), label=t("train.runs.open_evaluation"), icon=":material/analytics:"
+    )

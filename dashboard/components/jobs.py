@@ -5,14 +5,15 @@ from __future__ import annotations
 import streamlit as st
 
 from core.jobs import is_job, read_status, request_stop
+from dashboard.i18n import t
 
 
 def _fmt_eta(seconds: float | None) -> str:
     if seconds is None:
         return ""
     if seconds < 60:
-        return f" · about {seconds:.0f} s left"
-    return f" · about {seconds / 60:.0f} min left"
+        return " · " + t("jobs.eta_seconds", seconds=f"{seconds:.0f}")
+    return " · " + t("jobs.eta_minutes", minutes=f"{seconds / 60:.0f}")
 
 
 def job_progress(run, *, key: str) -> str:
@@ -24,18 +25,18 @@ def job_progress(run, *, key: str) -> str:
             text=f"{status.message}{_fmt_eta(status.eta_seconds())}",
         )
         if st.button(
-            "Stop",
+            t("jobs.stop"),
             key=f"stop_{key}_{run.id}",
-            help="Stops between steps; nothing half-written is kept",
+            help=t("jobs.stop_help"),
         ):
             request_stop(run.path)
-            st.toast("Asked the job to stop")
+            st.toast(t("jobs.stop_asked"))
     elif status.state == "done":
-        st.success("Finished.", icon=":material/check_circle:")
+        st.success(t("jobs.finished"), icon=":material/check_circle:")
     elif status.state == "cancelled":
-        st.warning("Stopped on request.", icon=":material/stop_circle:")
+        st.warning(t("jobs.stopped"), icon=":material/stop_circle:")
     else:
-        st.error(f"The job failed: {status.error}", icon=":material/error:")
+        st.error(t("jobs.failed", error=status.error), icon=":material/error:")
     return status.state
 
 

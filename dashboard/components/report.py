@@ -9,6 +9,7 @@ import streamlit as st
 
 from core.export import to_safe_csv_bytes
 from dashboard.components.format import fmt_int
+from dashboard.i18n import t
 
 
 def render_report(
@@ -28,33 +29,39 @@ def render_report(
         else ":material/error:"
     )
     with st.expander(
-        f"**{report.get('file', '?')}** → {report.get('table', '?')}: "
-        f"{fmt_int(kept)} of {fmt_int(read)} rows kept, {fmt_int(rej)} rejected",
+        t(
+            "report.summary",
+            file=report.get("file", "?"),
+            table=report.get("table", "?"),
+            kept=fmt_int(kept),
+            read=fmt_int(read),
+            rejected=fmt_int(rej),
+        ),
         expanded=bool(rej or report.get("warnings")),
         icon=icon,
     ):
         c1, c2, c3 = st.columns(3)
-        c1.metric("Rows read", fmt_int(read))
-        c2.metric("Rows kept", fmt_int(kept))
-        c3.metric("Rows rejected", fmt_int(rej))
+        c1.metric(t("report.rows_read"), fmt_int(read))
+        c2.metric(t("report.rows_kept"), fmt_int(kept))
+        c3.metric(t("report.rows_rejected"), fmt_int(rej))
         detected = [
             f"{label}: `{report[k]}`"
             for k, label in (
-                ("encoding", "encoding"),
-                ("delimiter", "delimiter"),
-                ("decimal", "decimal mark"),
+                ("encoding", t("report.encoding")),
+                ("delimiter", t("report.delimiter")),
+                ("decimal", t("report.decimal")),
             )
             if report.get(k)
         ]
         if report.get("date_formats"):
             detected += [f"{c}: `{f}`" for c, f in report["date_formats"].items()]
         if detected:
-            st.caption("Detected — " + " · ".join(detected))
+            st.caption(t("report.detected", items=" · ".join(detected)))
         if report.get("mapping"):
-            st.caption(
-                "Columns — "
-                + " · ".join(f"{src} → **{dst}**" for src, dst in report["mapping"].items() if dst)
+            pairs = " · ".join(
+                f"{src} → **{dst}**" for src, dst in report["mapping"].items() if dst
             )
+            st.caption(t("report.columns", items=pairs))
         for note in report.get("notes", []):
             st.info(note, icon=":material/info:")
         for warning in report.get("warnings", []):
@@ -64,7 +71,7 @@ def render_report(
             if rejected is not None and len(rejected):
                 st.dataframe(rejected.head(500), hide_index=True, width="stretch")
                 st.download_button(
-                    f"Download all {fmt_int(len(rejected))} rejected rows (CSV)",
+                    t("report.download_rejected", count=fmt_int(len(rejected))),
                     to_safe_csv_bytes(rejected),
                     file_name=f"rejected_{report.get('table', 'rows')}.csv",
                     mime="text/csv",
