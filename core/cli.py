@@ -115,12 +115,41 @@ def ingest(
     rejected_out: Annotated[
         Path | None, typer.Option(help="Write rejected rows (with reasons) to this CSV")
     ] = None,
+    max_file_mb: Annotated[
+        float | None,
+        typer.Option(help="Largest file accepted, in MB (default: $SEGSTUDIO_MAX_FILE_MB or 200)"),
+    ] = None,
+    max_rows: Annotated[
+        int | None,
+        typer.Option(help="Most rows per file (default: $SEGSTUDIO_MAX_ROWS or 20,000,000)"),
+    ] = None,
+    max_columns: Annotated[
+        int | None,
+        typer.Option(help="Most columns per file (default: $SEGSTUDIO_MAX_COLUMNS or 2,000)"),
+    ] = None,
+    max_text_chars: Annotated[
+        int | None,
+        typer.Option(
+            help="Longer text values are truncated (default: $SEGSTUDIO_MAX_TEXT_CHARS or 20,000)"
+        ),
+    ] = None,
+    stream: Annotated[
+        bool | None,
+        typer.Option(
+            "--stream/--no-stream",
+            help="Read CSV / TSV files in chunks straight to Parquet, in bounded memory "
+            "(default: for text files larger than --stream-above-mb)",
+        ),
+    ] = None,
+    stream_above_mb: Annotated[
+        float, typer.Option(help="Text files larger than this are read in chunks")
+    ] = 256,
+    chunk_mb: Annotated[float, typer.Option(help="Chunk size when reading in chunks, MB")] = 64,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Validate and normalise files into a new dataset; print the ingest report."""
     from core.datasets import assemble_dataset, save_assembled
-    from core.ingest import IngestError, guess_mapping, guess_table, read_raw
-    from core.ingest import ingest as run_ingest
+    from core.ingest import MB, IngestError, IngestLimits
 
     tables = list(table or [])
     if tables and len(tables) != len(files):
@@ -133,30 +162,30 @@ def ingest(
             _fail(f"--map {m!r} must look like SOURCE=CANONICAL")
         src, dst = m.split("=", 1)
         overrides[src.strip()] = None if dst.strip() in ("", "-") else dst.strip()
+    try:
+        limits = IngestLimits.from_env(
+            max_bytes=int(max_file_mb * MB) if max_file_mb is not None else None,
+            max_rows=max_rows,
+            max_columns=max_columns,
+            max_text_chars=max_text_chars,
+        )
+    except IngestError as exc:
+        _fail(str(exc))
+    streamed = [_streams(p, stream, stream_above_mb * MB) for p in files]
+    if any(streamed):
+        _ingest_streaming(
+            files, tables, overrides, limits, streamed, int(chunk_mb * MB), name, rejected_out,
+            workspace,
+        )  # fmt: skip
+        return
     results = []
     for i, path in enumerate(files):
         try:
-            raw = read_raw(path, path.name)
-            t = tables[i] if tables else guess_table(raw.df)
-            mapping = guess_mapping(raw.df, t)
-            mapping.update({k: v for k, v in overrides.items() if k in mapping})
-            results.append(run_ingest(raw, t, mapping))
+            results.append(_ingest_one(path, tables[i] if tables else None, overrides, limits))
         except (IngestError, FileNotFoundError, ValueError) as exc:
             _fail(str(exc))
     for r in results:
-        rep = r.report
-        typer.echo(
-            f"{rep.file}: {rep.table}: read {rep.rows_read:,}, kept {rep.rows_kept:,}, "
-            f"rejected {rep.rows_rejected:,}"
-        )
-        for n in rep.notes:
-            typer.echo(f"  note: {n}")
-        for w in rep.warnings:
-            typer.secho(f"  warning: {w}", fg=typer.colors.YELLOW)
-        for rej in rep.rejections[:10]:
-            typer.echo(f"  rejected: {rej.reason}")
-        if rep.rows_rejected > 10:
-            typer.echo(f"  ... {rep.rows_rejected - 10:,} more rejected rows")
+        _echo_report(r.report)
     try:
         assembled = assemble_dataset(results)
     except ValueError as exc:
@@ -175,6 +204,120 @@ def ingest(
         )
         typer.echo(f"rejected rows written to {rejected_out}")
     typer.echo(f"dataset '{info.id}' saved in {ws.root}")
+
+
+def _streams(path: Path, stream: bool | None, above_bytes: float) -> bool:
+    """Whether `segstudio ingest` reads this file in chunks: delimited text only."""
+    from core.ingest import TEXT_EXTENSIONS
+
+    lower = path.name.lower()
+    lower = lower[:-3] if lower.endswith(".gz") else lower
+    if Path(lower).suffix not in TEXT_EXTENSIONS or stream is False:
+        return False
+    if stream:
+        return True
+    try:
+        return path.stat().st_size > above_bytes
+    except OSError:
+        return False  # the in-memory path reports a missing file
+
+
+def _ingest_one(path: Path, table: str | None, overrides: dict[str, str | None], limits):
+    from core.ingest import guess_mapping, guess_table, read_raw
+    from core.ingest import ingest as run_ingest
+
+    raw = read_raw(path, path.name, limits=limits)
+    t = table or guess_table(raw.df)
+    mapping = guess_mapping(raw.df, t)
+    mapping.update({k: v for k, v in overrides.items() if k in mapping})
+    return run_ingest(raw, t, mapping, limits=limits)
+
+
+def _echo_report(rep) -> None:
+    typer.echo(
+        f"{rep.file}: {rep.table}: read {rep.rows_read:,}, kept {rep.rows_kept:,}, "
+        f"rejected {rep.rows_rejected:,}"
+    )
+    for n in rep.notes:
+        typer.echo(f"  note: {n}")
+    for w in rep.warnings:
+        typer.secho(f"  warning: {w}", fg=typer.colors.YELLOW)
+    for rej in rep.rejections[:10]:
+        typer.echo(f"  rejected: {rej.reason}")
+    if rep.rows_rejected > 10:
+        typer.echo(f"  ... {rep.rows_rejected - 10:,} more rejected rows")
+
+
+def _ingest_streaming(
+    files: list[Path],
+    tables: list[str],
+    overrides: dict[str, str | None],
+    limits,
+    streamed: list[bool],
+    chunk_bytes: int,
+    name: str | None,
+    rejected_out: Path | None,
+    workspace: Path | None,
+) -> None:
+    """`segstudio ingest` when a file is read in chunks: every table goes to Parquet in a
+    staging folder of the workspace (files read whole are written there too) and is moved
+    into the dataset from there, so no table is held in memory whole."""
+    import shutil
+    import tempfile
+
+    from core.datasets import save_streamed
+    from core.ingest import IngestError
+    from core.ingest_stream import StreamedTable, ingest_file_streaming
+    from core.workspace import atomic_write_parquet
+
+    ws = _ws(workspace)
+    # Named like an unfinished dataset write, so a killed run's leftovers are cleaned up.
+    stage = Path(tempfile.mkdtemp(dir=ws.root / "datasets", prefix=f".staging.new-{os.getpid()}-"))
+    try:
+        out: list[StreamedTable] = []
+        for i, path in enumerate(files):
+            t = tables[i] if tables else None
+            data_path = stage / f"{i}.parquet"
+            rej_path = stage / f"{i}.rejected.parquet"
+            try:
+                if streamed[i]:
+                    res = ingest_file_streaming(
+                        path, t, data_path, limits=limits, chunk_bytes=chunk_bytes,
+                        rejected_path=rej_path, progress=_progress_printer(),
+                        mapping_overrides=overrides,
+                    )  # fmt: skip
+                    typer.echo("", err=True)
+                else:
+                    r = _ingest_one(path, t, overrides, limits)
+                    atomic_write_parquet(data_path, r.data)
+                    if len(r.rejected):
+                        atomic_write_parquet(rej_path, r.rejected)
+                    res = StreamedTable(
+                        r.table, r.report, data_path, rej_path if len(r.rejected) else None
+                    )
+            except (IngestError, FileNotFoundError, ValueError) as exc:
+                _fail(str(exc))
+            out.append(res)
+        for res in out:
+            _echo_report(res.report)
+        try:
+            info = save_streamed(ws, name or files[0].stem, out)
+        except ValueError as exc:
+            _fail(str(exc))
+        for w in info.meta.get("warnings", []):
+            typer.secho(f"warning: {w}", fg=typer.colors.YELLOW)
+        if rejected_out is not None:
+            rejected = ws.load_rejected(info.id)
+            if rejected:
+                import pandas as pd
+
+                from core.export import write_safe_csv
+
+                write_safe_csv(pd.concat(list(rejected.values()), ignore_index=True), rejected_out)
+                typer.echo(f"rejected rows written to {rejected_out}")
+        typer.echo(f"dataset '{info.id}' saved in {ws.root}")
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 @app.command()

@@ -95,6 +95,66 @@ def save_assembled(
     )
 
 
+def save_streamed(
+    ws: Workspace, name: str, streamed: Sequence[Any], *, source: str = "upload"
+) -> DatasetInfo:
+    """Save tables ingested to Parquet files (`core.ingest_stream.StreamedTable`, one per
+    table) as a dataset, without loading them: the cross-table check of `assemble_dataset`
+    (orders / reviews of customers missing from the customers table) runs in DuckDB."""
+    if not streamed:
+        raise ValueError("no files were ingested")
+    by_table: dict[str, Any] = {}
+    for s in streamed:
+        if s.table in by_table:
+            raise ValueError(
+                f"'{by_table[s.table].report.file}' and '{s.report.file}' are both {s.table} "
+                "files; large files are saved one per table: combine them first"
+            )
+        by_table[s.table] = s
+    files = {t: s.data_path for t, s in by_table.items()}
+    if "customers" not in files and "orders" not in files:
+        raise ValueError(
+            "a dataset needs a customers table (one row per customer) or an orders table "
+            f"(customer, date, amount); the files given only contain: {', '.join(sorted(files))}"
+        )
+    warnings = _unknown_customer_warnings(files)
+    return ws.save_dataset_files(
+        name,
+        files,
+        source=source,
+        reports=[s.report.to_dict() for s in streamed],
+        rejected={t: s.rejected_path for t, s in by_table.items() if s.rejected_path},
+        meta={"warnings": warnings},
+    )
+
+
+def _unknown_customer_warnings(files: dict[str, Any]) -> list[str]:
+    import duckdb
+
+    if "customers" not in files:
+        return []
+    con = duckdb.connect()
+    try:
+        out = []
+        for t in ("orders", "reviews"):
+            if t not in files:
+                continue
+            n_rows, n_ids = con.execute(
+                "SELECT count(*), count(DISTINCT x.customer_id) FROM read_parquet(?) x "
+                "ANTI JOIN read_parquet(?) c ON x.customer_id = c.customer_id",
+                [str(files[t]), str(files["customers"])],
+            ).fetchone()
+            if n_rows:
+                out.append(
+                    f"{int(n_rows):,} {t} rows belong to {int(n_ids):,} customers that are "
+                    "not in the customers table; they are kept, but features are computed "
+                    "for the customers table's customers only"
+                )
+        return out
+    finally:
+        con.close()
+
+
 def create_demo_dataset(
     ws: Workspace, n_customers: int = 20_000, seed: int = 0, *, dataset_id: str = DEMO_ID
 ) -> DatasetInfo:

@@ -21,6 +21,7 @@ import gzip
 import io
 import json
 import math
+import os
 import re
 import zlib
 from collections import Counter
@@ -39,6 +40,7 @@ from core.schema import DATE, FLOAT, INT, STRING, TABLES, TableSchema, schema_fo
 __all__ = [
     "IngestError",
     "IngestLimits",
+    "IngestPlan",
     "IngestResult",
     "RawTable",
     "Rejection",
@@ -80,6 +82,49 @@ class IngestLimits:
     # An .xlsx is a zip archive: what it may expand to, in all and per member (zip bombs).
     max_unzipped_bytes: int = 1024 * MB
     max_zip_ratio: int = 200
+
+    @classmethod
+    def from_env(
+        cls, environ: dict[str, str] | None = None, **overrides: int | None
+    ) -> IngestLimits:
+        """The limits set by the deployment: SEGSTUDIO_MAX_FILE_MB, SEGSTUDIO_MAX_ROWS,
+        SEGSTUDIO_MAX_COLUMNS and SEGSTUDIO_MAX_TEXT_CHARS (unset or empty: the default).
+        `overrides` (e.g. from command-line options; None means "not given") win over both."""
+        env = os.environ if environ is None else environ
+        kw: dict[str, int] = {}
+        for name, (var, unit, example) in LIMIT_ENV_VARS.items():
+            raw = env.get(var)
+            if raw is None or not raw.strip():
+                continue
+            text = raw.strip().replace("_", "")
+            try:
+                value = float(text) if unit == MB else int(text)
+            except ValueError:
+                value = None
+            if value is None or not math.isfinite(value) or value <= 0:
+                what = "a positive number of megabytes" if unit == MB else "a positive whole number"
+                raise IngestError(
+                    f"environment variable {var}={raw!r} is not a valid limit: expected "
+                    f"{what}, e.g. {var}={example}"
+                )
+            kw[name] = int(value * unit)
+        for name, value in overrides.items():
+            if name not in {f.name for f in fields(cls)}:
+                raise TypeError(f"IngestLimits has no limit {name!r}")
+            if value is not None:
+                if value <= 0:
+                    raise IngestError(f"the limit {name} must be positive, not {value}")
+                kw[name] = int(value)
+        return cls(**kw)
+
+
+# Limit → (environment variable, unit, example value) for `IngestLimits.from_env`.
+LIMIT_ENV_VARS: dict[str, tuple[str, int, str]] = {
+    "max_bytes": ("SEGSTUDIO_MAX_FILE_MB", MB, "2048"),
+    "max_rows": ("SEGSTUDIO_MAX_ROWS", 1, "50000000"),
+    "max_columns": ("SEGSTUDIO_MAX_COLUMNS", 1, "5000"),
+    "max_text_chars": ("SEGSTUDIO_MAX_TEXT_CHARS", 1, "50000"),
+}
 
 
 @dataclass
@@ -137,6 +182,24 @@ class IngestResult:
     data: pd.DataFrame
     rejected: pd.DataFrame
     report: TableReport
+
+
+@dataclass
+class IngestPlan:
+    """Decisions `ingest` otherwise takes from the values of one table, held fixed so that
+    the chunks of one large file (see `core.ingest_stream`) are read alike. `ingest` fills
+    each decision the first time a chunk's values settle it, and follows it afterwards.
+
+    With a plan, `ingest` also leaves the whole-table checks to its caller (which sees every
+    chunk): columns empty in every kept row, a label with one value, identical order lines,
+    "no usable rows"; and it keeps extra columns as text (the caller turns those that hold
+    only numbers in every chunk into numbers at the end)."""
+
+    decimals: dict[str, str] = field(default_factory=dict)  # canonical column → '.' or ','
+    date_families: dict[str, Any] = field(default_factory=dict)  # canonical column → _Family
+    discount_percent: bool | None = None  # discounts written as 0-100 rather than 0-1
+    # Key column → {key: row it was first seen on}, over all chunks so far.
+    seen_keys: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -252,7 +315,7 @@ def read_raw(
 ) -> RawTable:
     """Read a file into text columns. `source` is a path or the file's bytes; `filename`
     (needed with bytes) gives the name used in messages and the format by extension."""
-    limits = limits or IngestLimits()
+    limits = limits or IngestLimits.from_env()
     max_bytes = limits.max_bytes if max_bytes is None else max_bytes
     if isinstance(source, bytes | bytearray | memoryview):
         data = bytes(source)
@@ -594,6 +657,44 @@ def _read_delimited(
     notes: list[str],
     warnings: list[str],
 ) -> RawTable:
+    delim, header_lines, columns = _delimited_layout(text, name, ext, limits, notes)
+    width = len(columns)
+    utf8 = data[3:] if encoding == "utf-8-sig" else data if encoding == "utf-8" else None
+    df, rows, rejected = _parse_fast(
+        utf8 if utf8 is not None else text.encode("utf-8"), text, delim, columns, header_lines
+    )
+    if df is None:
+        df, rows, rejected = _parse_slow(text, delim, columns, header_lines, name)
+    _check_unclosed_quote(text, df, rows, rejected, delim, columns, name)
+    if rejected is not None and len(rejected):
+        warnings.append(_ragged_warning(len(rejected), width))
+    if delim != ",":
+        notes.append(f"{_DELIM_NAMES[delim]}-separated file")
+    return RawTable(
+        df=df,
+        filename=name,
+        format="csv",
+        encoding=encoding,
+        delimiter=delim,
+        row_numbers=rows,
+        rejected=rejected,
+        notes=notes,
+        warnings=warnings,
+    )
+
+
+def _ragged_warning(n: int, width: int) -> str:
+    return (
+        f"{_plural(n, 'row')} with a different number of fields than the header ({width}) rejected"
+    )
+
+
+def _delimited_layout(
+    text: str, name: str, ext: str, limits: IngestLimits, notes: list[str]
+) -> tuple[str, int, list[str]]:
+    """From the start of a delimited text file: the delimiter, how many physical lines the
+    header (and blank lines before it) take, and the cleaned column names. Refuses a file
+    with too many columns here, before any data row is parsed."""
     if not text.strip():
         raise IngestError(f"file '{name}' contains only blank lines; expected a header row")
     # Python's csv module refuses fields over 128 KiB by default; long review texts are
@@ -636,40 +737,20 @@ def _read_delimited(
                 header = header[:-1]
                 width -= 1
                 notes.append("the header ends with an extra delimiter; ignored")
-    columns = _clean_headers(header, notes)
-
-    utf8 = data[3:] if encoding == "utf-8-sig" else data if encoding == "utf-8" else None
-    df, rows, rejected = _parse_fast(
-        utf8 if utf8 is not None else text.encode("utf-8"), text, delim, columns, header_lines
-    )
-    if df is None:
-        df, rows, rejected = _parse_slow(text, delim, columns, header_lines, name)
-    _check_unclosed_quote(text, df, rows, rejected, delim, columns, name)
-    if rejected is not None and len(rejected):
-        warnings.append(
-            f"{_plural(len(rejected), 'row')} with a different number of fields than the "
-            f"header ({width}) rejected"
-        )
-    if delim != ",":
-        notes.append(f"{_DELIM_NAMES[delim]}-separated file")
-    return RawTable(
-        df=df,
-        filename=name,
-        format="csv",
-        encoding=encoding,
-        delimiter=delim,
-        row_numbers=rows,
-        rejected=rejected,
-        notes=notes,
-        warnings=warnings,
-    )
+    return delim, header_lines, _clean_headers(header, notes)
 
 
 def _parse_fast(
-    utf8: bytes, text: str, delim: str, columns: list[str], header_lines: int
+    utf8: bytes,
+    text: str,
+    delim: str,
+    columns: list[str],
+    header_lines: int,
+    line_offset: int = 0,
 ) -> tuple[pd.DataFrame | None, np.ndarray | None, pd.DataFrame | None]:
     """pyarrow's multi-threaded CSV reader, every column as text. Ragged rows are skipped
-    here and rebuilt (with their line numbers) from a quote-aware pass over the text."""
+    here and rebuilt (with their line numbers) from a quote-aware pass over the text.
+    `line_offset`: lines of the file before `text` (a chunk of a larger file)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -704,13 +785,13 @@ def _parse_fast(
     n = len(df)
     n_lines = utf8.count(b"\n") + (0 if utf8.endswith(b"\n") else 1)
     if n_invalid == 0 and n_lines == n + header_lines:
-        rows = np.arange(header_lines + 1, header_lines + 1 + n, dtype=np.int64)
-        return df, rows, None
+        first = line_offset + header_lines + 1
+        return df, np.arange(first, first + n, dtype=np.int64), None
     # Blank lines, values spanning lines or ragged rows: number the records properly.
     starts, ragged = _record_positions(text, delim, header_lines, len(columns))
     if starts is None or len(starts) != n or len(ragged) != n_invalid:
         return None, None, None  # the two parsers disagree: use the careful one
-    return df, starts, _ragged_frame(ragged, columns)
+    return df, starts + line_offset, _ragged_frame(ragged, columns, line_offset)
 
 
 def _record_positions(
@@ -736,7 +817,12 @@ def _record_positions(
 
 
 def _parse_slow(
-    text: str, delim: str, columns: list[str], header_lines: int, name: str = "file"
+    text: str,
+    delim: str,
+    columns: list[str],
+    header_lines: int,
+    name: str = "file",
+    line_offset: int = 0,
 ) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame | None]:
     """Python's csv module, record by record: copes with anything the fast path refused."""
     width = len(columns)
@@ -752,7 +838,7 @@ def _parse_slow(
             break
         except csv.Error as exc:
             raise IngestError(
-                f"'{name}' line {prev + 1} can't be read: {exc} (an unclosed quote?)"
+                f"'{name}' line {line_offset + prev + 1} can't be read: {exc} (an unclosed quote?)"
             ) from None
         start, prev = prev + 1, reader.line_num
         if start <= header_lines or not rec:
@@ -766,7 +852,8 @@ def _parse_slow(
     df = pd.DataFrame({c: _str_series(v) for c, v in zip(columns, cols, strict=True)})
     if not width:
         df = pd.DataFrame(index=range(0))
-    return df, np.asarray(starts, dtype=np.int64), _ragged_frame(ragged, columns)
+    rows = np.asarray(starts, dtype=np.int64) + line_offset
+    return df, rows, _ragged_frame(ragged, columns, line_offset)
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -780,9 +867,35 @@ def _check_unclosed_quote(
     delim: str,
     columns: list[str],
     name: str,
+    line_offset: int = 0,
 ) -> None:
     """A quote opened in the last record and never closed swallows every line after it into
     one value; both CSV parsers accept that silently, so refuse it here, naming the line."""
+    found = _unclosed_last_record(text, df, rows, rejected, delim, columns, line_offset)
+    if found is None:
+        return
+    start, col = found
+    n_lines = line_offset + len(_LINE_BREAK.findall(text.rstrip("\r\n"))) + 1
+    where = f" in column '{col}'" if col else ""
+    raise IngestError(
+        f"'{name}' line {start}: a quote opened{where} is never closed, so lines "
+        f"{start}-{n_lines} would be read as one value; close the quote (a quote inside "
+        'a quoted value is written twice: "") and upload again'
+    )
+
+
+def _unclosed_last_record(
+    text: str,
+    df: pd.DataFrame,
+    rows: np.ndarray | None,
+    rejected: pd.DataFrame | None,
+    delim: str,
+    columns: list[str],
+    line_offset: int = 0,
+) -> tuple[int, str | None] | None:
+    """(first line, column) of the last record when it opens a quote that `text` never
+    closes (it then swallowed every line after it), else None. Lines count from
+    `line_offset` + 1 (`rows` and `rejected['_row']` are numbered the same way)."""
     last: tuple[int, list[Any]] | None = None
     if rows is not None and len(rows):
         last = (int(rows[-1]), df.iloc[-1].tolist())
@@ -792,14 +905,14 @@ def _check_unclosed_quote(
             rec = rejected.loc[rejected["_row"] == r].iloc[0]
             last = (r, [rec.get(c) for c in columns])
     if last is None:
-        return
+        return None
     start, values = last
     multi = [i for i, v in enumerate(values) if isinstance(v, str) and ("\n" in v or "\r" in v)]
     if not multi:
-        return
+        return None
     pos = 0
     for k, m in enumerate(_LINE_BREAK.finditer(text), start=2):
-        if k > start:
+        if k > start - line_offset:
             break
         pos = m.end()
     try:
@@ -807,23 +920,20 @@ def _check_unclosed_quote(
             pass
     except csv.Error as exc:
         if "unexpected end of data" not in str(exc):
-            return
-        n_lines = len(_LINE_BREAK.findall(text.rstrip("\r\n"))) + 1
-        col = columns[multi[0]] if multi[0] < len(columns) else None
-        where = f" in column '{col}'" if col else ""
-        raise IngestError(
-            f"'{name}' line {start}: a quote opened{where} is never closed, so lines "
-            f"{start}-{n_lines} would be read as one value; close the quote (a quote inside "
-            'a quoted value is written twice: "") and upload again'
-        ) from None
+            return None
+        return start, (columns[multi[0]] if multi[0] < len(columns) else None)
+    return None
 
 
-def _ragged_frame(ragged: list[tuple[int, list[str]]], columns: list[str]) -> pd.DataFrame | None:
+def _ragged_frame(
+    ragged: list[tuple[int, list[str]]], columns: list[str], line_offset: int = 0
+) -> pd.DataFrame | None:
     if not ragged:
         return None
     width = len(columns)
     recs = []
-    for row, fields_ in ragged:
+    for rel, fields_ in ragged:
+        row = rel + line_offset
         d = {c: (fields_[i] if i < len(fields_) else None) for i, c in enumerate(columns)}
         d["_row"] = row
         d["_column"] = None
@@ -1005,7 +1115,7 @@ def _read_excel(
 ) -> RawTable:
     import openpyxl
 
-    _check_zip_sizes(data, name, limits or IngestLimits())
+    _check_zip_sizes(data, name, limits or IngestLimits.from_env())
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # zipfile.BadZipFile, InvalidFileException, KeyError, ...
@@ -1286,6 +1396,7 @@ class _NumInfo:
     mixed: bool = False
     examples: dict[str, str] = field(default_factory=dict)
     currencies: list[str] = field(default_factory=list)  # distinct currencies, when several
+    settled: bool = False  # the values show which mark is the decimal one
 
 
 def _by_uniques(s: pd.Series) -> tuple[np.ndarray, pd.Series]:
@@ -1294,10 +1405,16 @@ def _by_uniques(s: pd.Series) -> tuple[np.ndarray, pd.Series]:
 
 
 def _parse_numbers(
-    s: pd.Series, *, allow_percent: bool = False, decimal_hint: str | None = None
+    s: pd.Series,
+    *,
+    allow_percent: bool = False,
+    decimal_hint: str | None = None,
+    decimal: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, _NumInfo]:
     """Text (stripped, NA for blanks) → float64. Returns (values, bad, percent, info); `bad`
-    marks non-null text that is not a number, `percent` values written with a % sign."""
+    marks non-null text that is not a number, `percent` values written with a % sign.
+    `decimal` fixes the decimal mark (decided earlier); `info.settled` says whether the
+    values themselves showed which mark is the decimal one."""
     info = _NumInfo()
     n = len(s)
     values = np.full(n, np.nan)
@@ -1328,7 +1445,11 @@ def _parse_numbers(
     comma_ev = comma_ok & has_comma & ~comma_thou
     dot_ev = dot_ok & has_dot & ~dot_thou
     n_comma_ev, n_dot_ev = int(freq[comma_ev].sum()), int(freq[dot_ev].sum())
-    if n_comma_ev and not n_dot_ev:
+    info.settled = bool(n_comma_ev or n_dot_ev)
+    if decimal in (",", "."):
+        mode = decimal
+        info.mixed = bool(n_comma_ev if mode == "." else n_dot_ev)
+    elif n_comma_ev and not n_dot_ev:
         mode = ","
     elif n_dot_ev and not n_comma_ev:
         mode = "."
@@ -1563,9 +1684,15 @@ class _DateInfo:
 
 
 def _parse_dates(
-    s: pd.Series, *, allow_numeric: bool = True, forced: str | None = None
+    s: pd.Series,
+    *,
+    allow_numeric: bool = True,
+    forced: str | None = None,
+    family: _Family | None = None,
 ) -> tuple[np.ndarray, np.ndarray, _DateInfo]:
-    """Text (stripped, NA for blanks) → datetime64[us]. Returns (values, bad, info)."""
+    """Text (stripped, NA for blanks) → datetime64[us]. Returns (values, bad, info).
+    `family` is the format decided earlier (no detection; a second format is still tried
+    for values it does not read, as when it was detected)."""
     info = _DateInfo()
     n = len(s)
     out = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
@@ -1610,6 +1737,8 @@ def _parse_dates(
         if fam is None:
             base = forced.split(" ")[0].lower()
             fam = _FAMILY_BY_LABEL.get(base) or _Family(forced, forced, r".*")
+    elif family is not None:
+        fam = family
     else:
         fam, n_ok, n_sample, prefer = _detect_family(u, allow_numeric=allow_numeric)
         info.parse_rate = n_ok / max(1, n_sample)
@@ -1880,14 +2009,16 @@ def ingest(
     *,
     limits: IngestLimits | None = None,
     date_formats: dict[str, str] | None = None,
+    plan: IngestPlan | None = None,
 ) -> IngestResult:
     """Map, convert and check a `RawTable` as canonical `table` (guessed when None).
 
     `mapping` (source column → canonical column, None to keep it as an extra attribute, or
     another name to keep it under that name) defaults to `guess_mapping`; columns it does not
     mention are kept as extras. `date_formats` forces a date format for a canonical column
-    (a label such as 'DD/MM/YYYY' or a strptime pattern such as '%d/%m/%Y')."""
-    limits = limits or IngestLimits()
+    (a label such as 'DD/MM/YYYY' or a strptime pattern such as '%d/%m/%Y'). `plan` holds
+    decisions fixed across the chunks of one file (see `IngestPlan`)."""
+    limits = limits or IngestLimits.from_env()
     df = raw.df
     name = raw.filename
     if df.shape[1] > limits.max_columns:
@@ -1968,8 +2099,13 @@ def ingest(
             null = _null_mask(stripped, _NULLS_VALUE).to_numpy(dtype=bool)
             s = stripped.where(~null)
             vals, bad, pct, info = _parse_numbers(
-                s, allow_percent=canon == "discount", decimal_hint=decimal_hint
+                s,
+                allow_percent=canon == "discount",
+                decimal_hint=decimal_hint,
+                decimal=plan.decimals.get(canon) if plan else None,
             )
+            if plan is not None and info.settled:
+                plan.decimals.setdefault(canon, info.decimal)
             _number_notes(info, src, notes, warnings)
             if info.n_comma or info.decimal == "," and (~null).any():
                 decimals_used.add(",")
@@ -1990,14 +2126,20 @@ def ingest(
             else:
                 out[canon] = vals
             if canon == "discount":
-                out[canon] = _discount(vals, pct, bad, src, text, rej, notes)
+                out[canon] = _discount(vals, pct, bad, src, text, rej, notes, plan)
             if col.required:
                 rej.add(null, src, text, f"row {{row}}: missing {_HUMAN[canon]} (column '{src}' is empty)",
                         f"missing {_HUMAN[canon]}")  # fmt: skip
         elif col.dtype == DATE:
             null = _null_mask(stripped, _NULLS_VALUE).to_numpy(dtype=bool)
             s = stripped.where(~null)
-            vals, bad, info = _parse_dates(s, forced=forced_dates.get(canon))
+            vals, bad, info = _parse_dates(
+                s,
+                forced=forced_dates.get(canon),
+                family=plan.date_families.get(canon) if plan else None,
+            )
+            if plan is not None and info.family is not None:
+                plan.date_families.setdefault(canon, info.family)
             if info.family is None and (~null).any():
                 examples = _examples(s.dropna().unique())
                 if col.required:
@@ -2064,7 +2206,8 @@ def ingest(
     # Duplicate keys (customers, products): later duplicates rejected, naming the first row.
     for key in schema.key:
         if key in out:
-            _reject_duplicates(out[key], by_canon[key], key, rej)
+            seen = plan.seen_keys.setdefault(key, {}) if plan is not None else None
+            _reject_duplicates(out[key], by_canon[key], key, rej, seen)
 
     keep = ~rej.mask
     keep_idx = np.flatnonzero(keep)
@@ -2109,7 +2252,7 @@ def ingest(
         s = df[src]
         s = s.where(s != "")
         s = _truncate(s, src, limits, notes, rows)
-        s, numeric = _maybe_numeric(s)
+        s, numeric = (s, False) if plan is not None else _maybe_numeric(s)
         if numeric:
             notes.append(f"extra column '{src}' holds only numbers; stored as numbers")
         extra_cols[nm] = kept(s) if numeric else kept(s.astype("str"))
@@ -2127,25 +2270,14 @@ def ingest(
             )
         )
 
-    # Warnings about what was kept.
-    for c in data.columns:
-        if len(data) and data[c].isna().all():
-            src = next((s for s, d in final_map.items() if d == c), c)
-            warnings.append(f"column '{src}' is empty in every kept row")
-    if "label" in data.columns and len(data):
-        k = data["label"].nunique(dropna=True)
-        if k == 1:
-            warnings.append(
-                f"label column '{by_canon['label']}' has a single value "
-                f"({_q(data['label'].dropna().iloc[0])}); it can't separate groups"
-            )
-    if table == "orders" and len(data):
-        n_dup = int(data.duplicated(keep="first").sum())
-        if n_dup:
-            warnings.append(
-                f"{_plural(n_dup, 'order line')} identical to an earlier line (kept: repeated "
-                "lines can be real, e.g. the same item bought twice)"
-            )
+    # Warnings about what was kept (over the whole table: with a plan, the caller's job).
+    if plan is None and len(data):
+        empty = [c for c in data.columns if data[c].isna().all()]
+        warnings.extend(_empty_column_warnings(empty, final_map))
+        if "label" in data.columns:
+            warnings.extend(_label_warnings(data["label"].dropna().unique()[:2], by_canon))
+        if table == "orders":
+            warnings.extend(_identical_lines_warnings(int(data.duplicated(keep="first").sum())))
 
     # Rejected rows: the raw text, with row number, column and reason.
     bad_idx = np.flatnonzero(~keep)
@@ -2177,11 +2309,9 @@ def ingest(
     # Summary of why rows were rejected (the reader has already warned about its own).
     for kind, cnt in rej.kinds.most_common():
         warnings.append(f"{_plural(cnt, 'row')} rejected: {kind}")
-    if len(data) == 0 and len(rejected):
+    if len(data) == 0 and len(rejected) and plan is None:
         warnings.insert(
-            0,
-            f"no usable rows in '{name}': all {_plural(len(rejected), 'row')} were rejected "
-            f"(first: {rejected['_reason'].iloc[0]})",
+            0, _no_usable_rows_warning(name, len(rejected), rejected["_reason"].iloc[0])
         )
 
     rejections = []
@@ -2238,6 +2368,40 @@ def ingest_file(
 
 
 # --------------------------------------------------------------------- ingest helpers
+def _empty_column_warnings(empty: list[str], final_map: dict[str, str]) -> list[str]:
+    out = []
+    for c in empty:
+        src = next((s for s, d in final_map.items() if d == c), c)
+        out.append(f"column '{src}' is empty in every kept row")
+    return out
+
+
+def _label_warnings(values: Any, by_canon: dict[str, str]) -> list[str]:
+    """`values`: up to two distinct labels of the kept rows."""
+    if len(values) != 1:
+        return []
+    return [
+        f"label column '{by_canon['label']}' has a single value ({_q(values[0])}); it can't "
+        "separate groups"
+    ]
+
+
+def _identical_lines_warnings(n_dup: int) -> list[str]:
+    if not n_dup:
+        return []
+    return [
+        f"{_plural(n_dup, 'order line')} identical to an earlier line (kept: repeated lines "
+        "can be real, e.g. the same item bought twice)"
+    ]
+
+
+def _no_usable_rows_warning(name: str, n_rejected: int, first_reason: str) -> str:
+    return (
+        f"no usable rows in '{name}': all {_plural(n_rejected, 'row')} were rejected "
+        f"(first: {first_reason})"
+    )
+
+
 def _check_required(
     table: str, schema: TableSchema, by_canon: dict[str, str], name: str, found: list[str]
 ) -> None:
@@ -2377,6 +2541,7 @@ def _discount(
     text: pd.Series,
     rej: _Rejects,
     notes: list[str],
+    plan: IngestPlan | None = None,
 ) -> np.ndarray:
     vals = vals.copy()
     if pct.any():
@@ -2387,7 +2552,12 @@ def _discount(
     rest = ~pct & ~np.isnan(vals)
     if rest.any():
         mx = float(np.nanmax(vals[rest]))
-        if 1 < mx <= 100 and (vals[rest] >= 0).all():
+        percent = 1 < mx <= 100 and bool((vals[rest] >= 0).all())
+        if plan is not None:
+            if plan.discount_percent is None:
+                plan.discount_percent = percent
+            percent = plan.discount_percent
+        if percent:
             vals[rest] = vals[rest] / 100
             notes.append(
                 f"discounts in '{src}' look like percentages (up to {mx:g}); "
@@ -2485,8 +2655,30 @@ def _orders_rules(
             warnings.append(f"{_plural(int(negp.sum()), 'line')} with a negative unit price (kept)")
 
 
-def _reject_duplicates(s: pd.Series, src: str, key: str, rej: _Rejects) -> None:
+def _reject_duplicates(
+    s: pd.Series, src: str, key: str, rej: _Rejects, seen: dict[str, int] | None = None
+) -> None:
+    """Later rows repeating a key are rejected, naming the row that has it first. `seen`
+    (key → first row) carries the keys of earlier chunks of the same file, and is updated."""
     live = ~rej.mask & s.notna().to_numpy()
+    if seen:
+        before = np.zeros(len(s), dtype=bool)
+        live_idx = np.flatnonzero(live)
+        firsts = s.iloc[live_idx].map(seen)
+        hit = firsts.notna().to_numpy()
+        if hit.any():
+            before[live_idx[hit]] = True
+            rej.add(before, src, s,
+                    f"row {{row}}: duplicate {key} {{value}} (first seen on row {{extra}})",
+                    f"duplicate {key}", extra=firsts.to_numpy()[hit].astype(np.int64))  # fmt: skip
+            live &= ~before
+    if seen is not None and live.any():
+        live_idx = np.flatnonzero(live)
+        sub = s.iloc[live_idx]
+        first = ~sub.duplicated(keep="first").to_numpy()
+        seen.update(
+            zip(sub.to_numpy()[first].tolist(), rej.rows[live_idx[first]].tolist(), strict=True)
+        )
     if not live.any():
         return
     live_idx = np.flatnonzero(live)

@@ -217,27 +217,78 @@ class Workspace:
         meta: dict[str, Any] | None = None,
     ) -> DatasetInfo:
         """Write canonical tables atomically and register them. Replaces `dataset_id` if given."""
-        unknown = set(tables) - set(TABLES)
-        if unknown:
-            raise ValueError(f"unknown tables {sorted(unknown)} (expected {', '.join(TABLES)})")
-        if "customers" not in tables and "orders" not in tables:
-            raise ValueError(
-                "a dataset needs at least a customers table or an orders table; "
-                f"got only: {', '.join(sorted(tables)) or 'nothing'}"
-            )
+        _check_tables(tables)
         dataset_id = dataset_id or f"{slugify(name)}-{uuid.uuid4().hex[:6]}"
-        final = self.dataset_dir(dataset_id)
-        tmp = Path(
-            tempfile.mkdtemp(dir=self.root / "datasets", prefix=f".{dataset_id}.new-{os.getpid()}-")
-        )
-        try:
+
+        def fill(tmp: Path) -> None:
             for tname, df in tables.items():
                 atomic_write_parquet(tmp / f"{tname}.parquet", df)
             for tname, df in (rejected or {}).items():
                 if df is not None and len(df):
                     atomic_write_parquet(tmp / "rejected" / f"{tname}.parquet", df)
             atomic_write_json(tmp / "report.json", reports or [])
-            # Swap into place: the old version stays whole until the new one is complete.
+
+        self._write_swap(dataset_id, fill)
+        counts = {t: int(len(df)) for t, df in tables.items()}
+        meta = dict(meta or {})
+        meta.setdefault("n_customers", _count_customers(tables))
+        return self._register(dataset_id, name, source, counts, meta)
+
+    def save_dataset_files(
+        self,
+        name: str,
+        files: dict[str, str | Path],
+        *,
+        source: str = "upload",
+        reports: list[dict[str, Any]] | None = None,
+        rejected: dict[str, str | Path] | None = None,
+        dataset_id: str | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> DatasetInfo:
+        """`save_dataset` for tables already written as canonical Parquet files (by
+        `core.ingest_stream`): the files are moved in (copied when on another disk), never
+        loaded into memory; row counts come from the Parquet metadata and the number of
+        customers from DuckDB. Same atomic swap: a crash leaves the previous version whole."""
+        _check_tables(files)
+        paths = {t: Path(p) for t, p in files.items()}
+        rej_paths = {t: Path(p) for t, p in (rejected or {}).items() if p is not None}
+        for what, p in [*paths.items(), *rej_paths.items()]:
+            if not p.is_file():
+                raise ValueError(f"the {what} table file {p} does not exist")
+            try:
+                pq.read_schema(p)
+            except (pa.ArrowInvalid, OSError) as exc:
+                raise ValueError(
+                    f"the {what} table file {p} is not a Parquet file: {exc}"
+                ) from None
+        if "customers" in paths and "customer_id" not in pq.read_schema(paths["customers"]).names:
+            raise ValueError(f"the customers table file {paths['customers']} has no customer_id")
+        dataset_id = dataset_id or f"{slugify(name)}-{uuid.uuid4().hex[:6]}"
+        counts = {t: int(pq.ParquetFile(p).metadata.num_rows) for t, p in paths.items()}
+        meta = dict(meta or {})
+        meta.setdefault("n_customers", _count_customers_in_files(paths))
+
+        def fill(tmp: Path) -> None:
+            for tname, p in paths.items():
+                shutil.move(p, tmp / f"{tname}.parquet")
+            for tname, p in rej_paths.items():
+                (tmp / "rejected").mkdir(exist_ok=True)
+                shutil.move(p, tmp / "rejected" / f"{tname}.parquet")
+            atomic_write_json(tmp / "report.json", reports or [])
+
+        self._write_swap(dataset_id, fill)
+        return self._register(dataset_id, name, source, counts, meta)
+
+    def _write_swap(self, dataset_id: str, fill: Any) -> None:
+        """`fill(tmp)` writes the new version into a temporary sibling of the dataset's
+        folder; then it is swapped into place, so the old version stays whole until the new
+        one is complete (see `recover_interrupted_writes` for a crash between the renames)."""
+        final = self.dataset_dir(dataset_id)
+        tmp = Path(
+            tempfile.mkdtemp(dir=self.root / "datasets", prefix=f".{dataset_id}.new-{os.getpid()}-")
+        )
+        try:
+            fill(tmp)
             old = None
             if final.exists():
                 old = final.with_name(f".{dataset_id}.old-{os.getpid()}-{uuid.uuid4().hex[:6]}")
@@ -248,9 +299,10 @@ class Workspace:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        counts = {t: int(len(df)) for t, df in tables.items()}
-        meta = dict(meta or {})
-        meta.setdefault("n_customers", _count_customers(tables))
+
+    def _register(
+        self, dataset_id: str, name: str, source: str, counts: dict[str, int], meta: dict[str, Any]
+    ) -> DatasetInfo:
         with self._db() as db:
             db.execute(
                 "INSERT OR REPLACE INTO datasets(id, name, created_at, source, tables, meta) "
@@ -371,6 +423,41 @@ class Workspace:
         with self._db() as db:
             ids = [r["id"] for r in db.execute(q + " ORDER BY created_at DESC, id DESC", args)]
         return [self.get_run(i) for i in ids]
+
+
+def _check_tables(tables: dict[str, Any]) -> None:
+    unknown = set(tables) - set(TABLES)
+    if unknown:
+        raise ValueError(f"unknown tables {sorted(unknown)} (expected {', '.join(TABLES)})")
+    if "customers" not in tables and "orders" not in tables:
+        raise ValueError(
+            "a dataset needs at least a customers table or an orders table; "
+            f"got only: {', '.join(sorted(tables)) or 'nothing'}"
+        )
+
+
+def _count_customers_in_files(paths: dict[str, Path]) -> int:
+    """`_count_customers` over Parquet files, with DuckDB (no table is loaded whole)."""
+    import duckdb
+
+    if "customers" in paths:
+        sql, args = "SELECT count(DISTINCT customer_id) FROM read_parquet(?)", [paths["customers"]]
+    else:
+        parts = [t for t in ("orders", "reviews") if t in paths]
+        sql = (
+            "SELECT count(*) FROM ("
+            + " UNION ".join(
+                "SELECT customer_id FROM read_parquet(?) WHERE customer_id IS NOT NULL"
+                for _ in parts
+            )
+            + ")"
+        )
+        args = [paths[t] for t in parts]
+    con = duckdb.connect()
+    try:
+        return int(con.execute(sql, [str(a) for a in args]).fetchone()[0])
+    finally:
+        con.close()
 
 
 def _count_customers(tables: dict[str, pd.DataFrame]) -> int:
