@@ -33,7 +33,7 @@ ds = require_dataset()
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _order_dates(dataset_id: str, created_at: str) -> tuple[date | None, date | None]:
+def _order_dates(scope: str, dataset_id: str, created_at: str) -> tuple[date | None, date | None]:
     s = summarise_dataset(ws, dataset_id)
     if s.first_order is None or s.last_order is None:
         return None, None
@@ -45,7 +45,7 @@ def _day(d: date) -> str:
     return t("migration.date", day=d)
 
 
-first, last = _order_dates(ds.id, ds.created_at)
+first, last = _order_dates(str(ws.root), ds.id, ds.created_at)
 if first is None or first >= last:
     st.info(t("migration.needs_dates"), icon=":material/info:")
     st.stop()
@@ -105,8 +105,9 @@ if date_a >= date_b:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _migration(dataset_id, created_at, a, b, method, thresholds, run_id, run_updated):
-    """Keyed by dataset (and its version), both days, the method and the run (and its version)."""
+def _migration(scope, dataset_id, created_at, a, b, method, thresholds, run_id, run_updated):
+    """Keyed by workspace, dataset (and its version), both days, the method and the run (and
+    its version): with login, two workspaces can each hold a dataset called "demo"."""
     return compute_migration(
         ws,
         dataset_id,
@@ -121,7 +122,15 @@ def _migration(dataset_id, created_at, a, b, method, thresholds, run_id, run_upd
 with st.spinner(t("migration.segmenting")):
     try:
         mig = _migration(
-            ds.id, ds.created_at, date_a, date_b, method_key, thresholds, run_id, run_updated
+            str(ws.root),
+            ds.id,
+            ds.created_at,
+            date_a,
+            date_b,
+            method_key,
+            thresholds,
+            run_id,
+            run_updated,
         )
     except ValueError as exc:
         st.error(str(exc), icon=":material/error:")

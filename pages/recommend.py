@@ -111,7 +111,8 @@ def _segment_top(run_id: str, stamp: float, n: int, exclude: bool) -> pd.DataFra
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
-def _products(dataset_id: str, created_at: str) -> pd.DataFrame | None:
+def _products(scope: str, dataset_id: str, created_at: str) -> pd.DataFrame | None:
+    """Keyed by workspace too: with login, two workspaces can each hold a dataset "demo"."""
     return ws.load_table(dataset_id, "products")
 
 
@@ -123,7 +124,7 @@ if loaded is None:
 model, meta = loaded
 if meta.get("dataset_created_at") and meta["dataset_created_at"] != ds.created_at:
     st.warning(t("recommend.stale"))
-products = _products(ds.id, ds.created_at)
+products = _products(str(ws.root), ds.id, ds.created_at)
 names = segment_names(ws, run.id)
 
 # ------------------------------------------------------------------ evaluation
