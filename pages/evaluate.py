@@ -227,14 +227,18 @@ else:
     st.caption(t("evaluate.cv_hint"))
 
 names = [e.model_name for e in evals]
-model_name = st.radio(t("evaluate.model"), names, horizontal=True, key="ev_model")
+model_name = st.radio(
+    t("evaluate.model"), names, horizontal=True, key="ev_model", help=t("evaluate.tips.ev_model")
+)
 ev = next(e for e in evals if e.model_name == model_name)
 classes = ev.classes
 
 c1, c2 = st.columns(2)
 with c1:
     st.markdown(t("evaluate.confusion"))
-    norm = st.toggle(t("evaluate.row_normalised"), value=True, key="ev_norm")
+    norm = st.toggle(
+        t("evaluate.row_normalised"), value=True, key="ev_norm", help=t("evaluate.tips.ev_norm")
+    )
     z = ev.confusion_normalised if norm else ev.confusion
     text = [[f"{v:.0%}" if norm else f"{int(v):,}" for v in row] for row in z]
     event = st.plotly_chart(
@@ -356,6 +360,7 @@ target_ds = st.selectbox(
     t("evaluate.score.dataset"),
     [d.id for d in all_ds],
     key="sc_ds",
+    help=t("evaluate.tips.sc_ds"),
     format_func=lambda i: next(d.name for d in all_ds if d.id == i),
 )
 if st.button(t("evaluate.score.button"), key="sc_go"):

@@ -41,6 +41,7 @@ if source == "Segments" or not selections:
         order,
         default=order[:1],
         key="exp_segments",
+        help=t("export.tips.exp_segments"),
         format_func=lambda s: f"{names.get(s, s)} ({fmt_int((seg['segment'] == s).sum())})",
     )
     rows = seg[seg["segment"].isin(chosen)]
@@ -60,7 +61,13 @@ features = st.multiselect(
 )
 out = segment_list(rows, names, features=features)
 c1, c2 = st.columns(2)
-fmt = c1.radio(t("export.format"), ["CSV", "Parquet"], horizontal=True, key="exp_fmt")
+fmt = c1.radio(
+    t("export.format"),
+    ["CSV", "Parquet"],
+    horizontal=True,
+    key="exp_fmt",
+    help=t("export.tips.exp_fmt"),
+)
 bom = c2.checkbox(
     t("export.bom"),
     value=True,

@@ -94,12 +94,18 @@ with st.expander(t("features.custom_heading")):
             # Labels resolved now: format_func may also be called outside this run.
             format_func={src: t(f"features.sources.{src}") for src in SOURCES}.get,
             key="cf_source",
+            help=t("features.tips.cf_source"),
         )
         sql = st.text_area(
-            t("features.cf_sql"), placeholder="count(*) FILTER (WHERE amount >= 100)", key="cf_sql"
+            t("features.cf_sql"),
+            placeholder="count(*) FILTER (WHERE amount >= 100)",
+            key="cf_sql",
+            help=t("features.tips.cf_sql"),
         )
         description = st.text_input(t("features.cf_desc"), key="cf_desc")
-        fill_zero = st.checkbox(t("features.cf_fill"), value=True, key="cf_fill")
+        fill_zero = st.checkbox(
+            t("features.cf_fill"), value=True, key="cf_fill", help=t("features.tips.cf_fill")
+        )
         submitted = st.form_submit_button(t("features.cf_submit"))
     if submitted:
         try:
@@ -172,7 +178,9 @@ chosen = st.selectbox(
     t("features.dist_feature"), names, key="dist_feature", help=t("features.dist_feature_help")
 )
 values = table.data[chosen].dropna()
-clip = st.toggle(t("features.dist_clip"), value=True, key="dist_clip")
+clip = st.toggle(
+    t("features.dist_clip"), value=True, key="dist_clip", help=t("features.tips.dist_clip")
+)
 if clip and len(values):
     values = values[values <= values.quantile(0.99)]
 fig = px.histogram(values, x=chosen, nbins=50, color_discrete_sequence=["#0072B2"])

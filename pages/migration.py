@@ -297,6 +297,7 @@ pick = st.selectbox(
     t("migration.flow_label"),
     options,
     key="mig_flow",
+    help=t("migration.tips.mig_flow"),
     format_func=lambda p: f"{show(p[0])} → {show(p[1])} ({fmt_int(counts[p])})",
 )
 rows = flow_customers(mig, *pick)

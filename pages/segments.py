@@ -107,7 +107,14 @@ with st.form("segment_form"):
             key="seg_max_reviews",
             help=t("segments.max_reviews_help"),
         )
-        text_dims = b2.slider(t("segments.text_dims"), 4, 128, 32, key="seg_text_dims")
+        text_dims = b2.slider(
+            t("segments.text_dims"),
+            4,
+            128,
+            32,
+            key="seg_text_dims",
+            help=t("segments.tips.seg_text_dims"),
+        )
     submitted = st.form_submit_button(t("segments.run"), type="primary")
 
 if submitted:
@@ -231,8 +238,11 @@ else:
         [m for m in METHODS if METHODS[m].needs_k and m != "autoencoder_kmeans"],
         format_func=METHOD_LABELS.get,
         key="k_method",
+        help=t("segments.tips.k_method"),
     )
-    k_range = kc2.slider(t("segments.k_range"), 2, 15, (2, 12), key="k_range")
+    k_range = kc2.slider(
+        t("segments.k_range"), 2, 15, (2, 12), key="k_range", help=t("segments.tips.k_range")
+    )
     n_seeds = kc3.slider(
         t("segments.k_seeds"),
         2,

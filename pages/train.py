@@ -127,11 +127,18 @@ with st.form("train_form"):
         t("train.form.use_text"),
         value="reviews" in ds.tables,
         key="tr_text",
+        help=t("train.tips.tr_text"),
         disabled="reviews" not in ds.tables,
     )
-    epochs = c4.slider(t("train.form.epochs"), 1, 10, 2, key="tr_epochs")
+    epochs = c4.slider(
+        t("train.form.epochs"), 1, 10, 2, key="tr_epochs", help=t("train.tips.tr_epochs")
+    )
     batch = c5.select_slider(
-        t("train.form.batch_size"), [4, 8, 16, 32, 64, 128], value=32, key="tr_batch"
+        t("train.form.batch_size"),
+        [4, 8, 16, 32, 64, 128],
+        value=32,
+        key="tr_batch",
+        help=t("train.tips.tr_batch"),
     )
     with st.expander(t("train.form.advanced")):
         a1, a2, a3 = st.columns(3)
@@ -142,7 +149,11 @@ with st.form("train_form"):
             help=t("train.form.encoder_help"),
         )
         lr = a2.select_slider(
-            t("train.form.lr"), [1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4], value=5e-5, key="tr_lr"
+            t("train.form.lr"),
+            [1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4],
+            value=5e-5,
+            key="tr_lr",
+            help=t("train.tips.tr_lr"),
         )
         device = a3.selectbox(
             t("train.form.device"),
@@ -159,7 +170,11 @@ with st.form("train_form"):
             help=t("train.form.cv_folds_help"),
         )
         max_len = b1.select_slider(
-            t("train.form.max_length"), [32, 64, 128, 256], value=128, key="tr_maxlen"
+            t("train.form.max_length"),
+            [32, 64, 128, 256],
+            value=128,
+            key="tr_maxlen",
+            help=t("train.tips.tr_maxlen"),
         )
         max_customers = b2.number_input(
             t("train.form.max_customers"),
