@@ -237,8 +237,19 @@ def load_vectors(ws: Workspace, run_id: str) -> np.ndarray | None:
 
 
 def segment_names(ws: Workspace, run_id: str) -> dict[str, str]:
-    path = ws.get_run(run_id).path / "names.json"
-    return json.loads(path.read_text()) if path.exists() else {}
+    """Segment id -> name: the names the user saved, else the automatic names of the run's
+    profiles (once the Profiles page has built them), else nothing (pages show the id)."""
+    run_dir = ws.get_run(run_id).path
+    names: dict[str, str] = {}
+    try:
+        saved = json.loads((run_dir / "profiles.json").read_text())
+        names = {str(p["segment"]): str(p["name"]) for p in saved["profiles"] if p.get("name")}
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # not profiled yet, or unreadable: ids stand in
+    path = run_dir / "names.json"
+    if path.exists():
+        names.update(json.loads(path.read_text()))
+    return names
 
 
 def save_segment_names(ws: Workspace, run_id: str, names: dict[str, str]) -> None:

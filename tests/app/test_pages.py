@@ -146,6 +146,13 @@ def test_explore_profiles_export_pages_render(segmented_ws):
     names = [t for t in at.text_input if t.key and t.key.startswith("name_")]
     assert len(names) == 5 and all(t.value for t in names)
     assert len({t.value for t in names}) == 5  # automatic names are unique
+    playbook = [m.value for m in at.markdown if "why:" in m.value]
+    assert playbook and not any("<small>" in m for m in playbook)  # markdown, not raw HTML
+    # Other pages use the automatic names once profiled, without the user saving them.
+    from core.pipeline import segment_names
+
+    run = segmented_ws.list_runs("demo", kind="segment")[0]
+    assert sorted(segment_names(segmented_ws, run.id).values()) == sorted(t.value for t in names)
 
     at.switch_page("../pages/export.py").run()
     assert not at.exception
