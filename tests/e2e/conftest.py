@@ -70,3 +70,19 @@ def served_app_sampled(tmp_path_factory):
     with serve_app(root, SEGSTUDIO_MAP_POINTS="500") as url:
         yield url, ws
     shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def empty_app(tmp_path_factory):
+    """The app over an empty workspace, as a new user first sees it; yields (url, workspace).
+
+    One OpenMP thread per process: on a small shared machine the jobs' scikit-learn / torch
+    thread pools otherwise oversubscribe the cores, and a baseline fit that takes seconds
+    alone can take minutes.
+    """
+    from core.workspace import Workspace
+
+    root = tmp_path_factory.mktemp("e2e_ws_empty")
+    with serve_app(root, OMP_NUM_THREADS="1") as url:
+        yield url, Workspace(root)
+    shutil.rmtree(root, ignore_errors=True)
