@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from core.features import CATALOGUE, Feature, build_customer_features
-from core.segment import NOISE, RFM_SEGMENTS, rfm_tiers
+from core.segment import NOISE, RFM_SEGMENTS, rfm_grid, rfm_tiers
 from core.workspace import Workspace
 
 NEW = "Not yet a customer"
@@ -230,23 +230,6 @@ class RFMThresholds:
         s = self.scores(features)
         s["segment"] = rfm_grid(s["r"].to_numpy(), s["f"].to_numpy(), s["m"].to_numpy())
         return s
-
-
-def rfm_grid(r: np.ndarray, f: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """The R × FM grid of :func:`core.segment.rfm_tiers` on given scores (a test keeps them equal)."""
-    fm = np.ceil((f + m) / 2)
-    conds = [
-        (r >= 4) & (fm >= 4),
-        (r >= 3) & (fm >= 3),
-        (r >= 4) & (fm >= 2),
-        (r >= 4) & (fm < 2),
-        (r == 3) & (fm < 2),
-        (r == 3) & (fm >= 2),
-        (r == 2) & (fm >= 3),
-        (r == 1) & (fm >= 4),
-        (r <= 2) & (fm >= 2),
-    ]
-    return np.select(conds, list(RFM_SEGMENTS[:-1]), default="Lost")
 
 
 def _check_rfm(features: pd.DataFrame) -> None:

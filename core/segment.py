@@ -460,7 +460,13 @@ def rfm_scores(features: pd.DataFrame) -> pd.DataFrame:
 def rfm_tiers(features: pd.DataFrame) -> pd.DataFrame:
     """Rule-based RFM segments (the widely used R × FM grid). Returns scores and segment."""
     s = rfm_scores(features)
-    r, fm = s["r"], np.ceil((s["f"] + s["m"]) / 2)
+    s["segment"] = rfm_grid(s["r"].to_numpy(), s["f"].to_numpy(), s["m"].to_numpy())
+    return s
+
+
+def rfm_grid(r: np.ndarray, f: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """The R × FM grid: tier names from R, F, M scores 1–5 (FM = their mean, rounded up)."""
+    fm = np.ceil((f + m) / 2)
     conds = [
         (r >= 4) & (fm >= 4),
         (r >= 3) & (fm >= 3),
@@ -472,9 +478,7 @@ def rfm_tiers(features: pd.DataFrame) -> pd.DataFrame:
         (r == 1) & (fm >= 4),
         (r <= 2) & (fm >= 2),
     ]
-    names = list(RFM_SEGMENTS[:-1])
-    s["segment"] = np.select(conds, names, default="Lost")
-    return s
+    return np.select(conds, list(RFM_SEGMENTS[:-1]), default="Lost")
 
 
 # ------------------------------------------------------------------------- k choice

@@ -4,12 +4,8 @@ in both languages."""
 from __future__ import annotations
 
 import pytest
-from pagetest import make_app
+from pagetest import make_app, small_segmented_workspace
 
-from core.datasets import create_demo_dataset
-from core.finetune import FinetuneParams, run_finetune
-from core.pipeline import SegmentationParams, run_segmentation
-from core.workspace import Workspace
 from dashboard.navigation import PAGE_SPECS
 
 INPUTS = (
@@ -29,10 +25,7 @@ OBVIOUS = {
 @pytest.fixture(scope="module")
 def full_ws(tmp_path_factory):
     root = tmp_path_factory.mktemp("help")
-    ws = Workspace(root)
-    create_demo_dataset(ws, n_customers=600, seed=1)
-    run_segmentation(ws, "demo", SegmentationParams(method="kmeans", k=4, use_text=False))
-    run_finetune(ws, "demo", FinetuneParams(target="churn", use_text=False, epochs=1))
+    small_segmented_workspace(root, seed=1, k=4, train=True)
     return root
 
 

@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from pagetest import make_app, page_texts
-
-from core.datasets import create_demo_dataset
-from core.workspace import Workspace
+from pagetest import app_in, page_texts, small_segmented_workspace
 
 
 @pytest.fixture(scope="module")
 def segmented_root(tmp_path_factory):
     """A small demo store with a finished k-means run, built once for this file."""
-    from core.pipeline import SegmentationParams, run_segmentation
-
     root = tmp_path_factory.mktemp("act_zh") / "ws"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SEGSTUDIO_HOME", str(root))
-        ws = Workspace(root)
-        create_demo_dataset(ws, n_customers=600, seed=5)
-        run_segmentation(ws, "demo", SegmentationParams(method="kmeans", k=4, use_text=False))
+        small_segmented_workspace(root, seed=5, k=4)
         yield root
 
 
@@ -30,11 +23,7 @@ def segmented_zh(segmented_root, monkeypatch):
 
 
 def _open_in_chinese(page: str):
-    at = make_app().run()
-    at.selectbox(key="ui_language").set_value("zh").run()
-    at.switch_page(f"../pages/{page}.py").run()
-    assert not at.exception, at.exception
-    return at
+    return app_in("zh", page)
 
 
 def test_campaigns_page_in_chinese(segmented_zh):

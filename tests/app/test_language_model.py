@@ -6,13 +6,10 @@ import json
 
 import numpy as np
 import pytest
-from pagetest import make_app, page_texts
+from pagetest import app_in, page_texts, small_segmented_workspace
 
-from core.datasets import create_demo_dataset
 from core.evaluate import Evaluation
-from core.finetune import FinetuneParams, load_evaluations, run_finetune
-from core.pipeline import SegmentationParams, run_segmentation
-from core.workspace import Workspace
+from core.finetune import load_evaluations
 
 
 @pytest.fixture(scope="module")
@@ -21,22 +18,11 @@ def trained_ws(tmp_path_factory):
     root = tmp_path_factory.mktemp("lang_model") / "ws"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SEGSTUDIO_HOME", str(root))
-        ws = Workspace(root)
-        create_demo_dataset(ws, n_customers=600, seed=3)
-        run_segmentation(ws, "demo", SegmentationParams(method="kmeans", k=4, use_text=False))
-        run = run_finetune(
-            ws, "demo", FinetuneParams(target="churn", use_text=False, epochs=2, batch_size=64)
-        )
-        yield ws, run
+        yield small_segmented_workspace(root, seed=3, k=4, train=True)
 
 
 def _chinese_app(page: str):
-    at = make_app().run()
-    at.selectbox(key="ui_language").set_value("zh").run()
-    assert not at.exception
-    at.switch_page(f"../pages/{page}.py").run()
-    assert not at.exception
-    return at
+    return app_in("zh", page)
 
 
 def _chart_titles(at) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from pagetest import make_app, page_texts
+from pagetest import app_in, page_texts, small_segmented_workspace
 
 from core.datasets import create_demo_dataset
 from core.workspace import Workspace
@@ -12,12 +12,8 @@ from core.workspace import Workspace
 @pytest.fixture(scope="module")
 def segmented_root(tmp_path_factory):
     """A small demo store with one K-means run, built once for the whole file (~10 s)."""
-    from core.pipeline import SegmentationParams, run_segmentation
-
     root = tmp_path_factory.mktemp("ws_prepare")
-    ws = Workspace(root)
-    create_demo_dataset(ws, n_customers=600, seed=5)
-    run_segmentation(ws, "demo", SegmentationParams(method="kmeans", k=5, use_text=False))
+    small_segmented_workspace(root, seed=5, k=5)
     return root
 
 
@@ -28,11 +24,7 @@ def zh_app(segmented_root, monkeypatch):
 
 
 def _in_chinese():
-    at = make_app().run()
-    assert not at.exception
-    at.selectbox(key="ui_language").set_value("zh").run()
-    assert not at.exception
-    return at
+    return app_in("zh")
 
 
 def _open(at, name: str):

@@ -5,12 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from pagetest import make_app, page_texts
+from pagetest import app_in, page_texts, small_segmented_workspace
 
-from core.datasets import create_demo_dataset
 from core.migration import NEW
-from core.pipeline import SegmentationParams, run_segmentation
-from core.workspace import Workspace
 
 
 @pytest.fixture(scope="module")
@@ -19,17 +16,11 @@ def small_segmented(tmp_path_factory):
     root = tmp_path_factory.mktemp("ws")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SEGSTUDIO_HOME", str(root))
-        ws = Workspace(root)
-        create_demo_dataset(ws, n_customers=600, seed=3)
-        run_segmentation(ws, "demo", SegmentationParams(method="kmeans", k=4, use_text=False))
-        yield ws
+        yield small_segmented_workspace(root, seed=3, k=4)[0]
 
 
 def _chinese_app():
-    at = make_app().run()
-    at.selectbox(key="ui_language").set_value("zh").run()
-    assert not at.exception
-    return at
+    return app_in("zh")
 
 
 def _open(at, name: str):

@@ -5,35 +5,11 @@ from __future__ import annotations
 import io
 import re
 
-import numpy as np
+import lasso
 import pandas as pd
 import pytest
 
 pytestmark = pytest.mark.e2e
-
-
-def _inside(x: np.ndarray, y: np.ndarray, poly: np.ndarray) -> np.ndarray:
-    """Even-odd ray casting: which points lie inside the closed polygon."""
-    inside = np.zeros(len(x), bool)
-    px, py = poly[:, 0], poly[:, 1]
-    j = len(poly) - 1
-    for i in range(len(poly)):
-        crosses = ((py[i] > y) != (py[j] > y)) & (
-            x < (px[j] - px[i]) * (y - py[i]) / (py[j] - py[i] + 1e-300) + px[i]
-        )
-        inside ^= crosses
-        j = i
-    return inside
-
-
-def _edge_distance(x: float, y: float, poly: np.ndarray) -> float:
-    a, b = poly, np.roll(poly, -1, axis=0)
-    ab = b - a
-    t = np.clip(
-        ((x - a[:, 0]) * ab[:, 0] + (y - a[:, 1]) * ab[:, 1]) / ((ab**2).sum(1) + 1e-300), 0, 1
-    )
-    px, py = a[:, 0] + t * ab[:, 0], a[:, 1] + t * ab[:, 1]
-    return float(np.sqrt((px - x) ** 2 + (py - y) ** 2).min())
 
 
 def _metric(page, label: str) -> str:
@@ -80,11 +56,7 @@ def _lasso_and_check_csv(browser, url, ws, *, sampled: bool) -> None:
         (cx - 0.3 * w, cy + 0.3 * h),
         (cx - 0.3 * w, cy - 0.29 * h),
     ]
-    page.mouse.move(*path[0])
-    page.mouse.down()
-    for x, y in path[1:]:
-        page.mouse.move(x, y, steps=8)
-    page.mouse.up()
+    lasso.draw(page, path)
     page.wait_for_selector(
         '[data-testid="stMetric"]:has-text("Selected customers")', timeout=30_000
     )
@@ -104,24 +76,8 @@ def _lasso_and_check_csv(browser, url, ws, *, sampled: bool) -> None:
     seg = load_segments(ws, run.id).set_index("customer_id")
     # The exported customers are exactly the map points inside the drawn lasso, computed
     # independently from the lasso's pixels converted to data coordinates by plotly's axes.
-    poly = page.evaluate(
-        """([pts, ox, oy]) => {
-            const gd = document.querySelector('.js-plotly-plot');
-            const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-            return pts.map(([x, y]) => [xa.p2d(x - ox), ya.p2d(y - oy)]);
-        }""",
-        [path, box["x"], box["y"]],
-    )
-    inside = _inside(seg["x"].to_numpy(), seg["y"].to_numpy(), np.array(poly))
-    expected = set(seg.index[inside])
-    got = set(csv["customer_id"])
-    # Pixel rounding can flip points lying on the lasso's edge; anything else must agree.
-    differ = sorted(got ^ expected)
-    assert len(differ) <= max(3, 0.01 * len(expected)), (len(got), len(expected))
-    extent = max(np.ptp(seg["x"]), np.ptp(seg["y"]))
-    for cid in differ:
-        d = _edge_distance(seg.loc[cid, "x"], seg.loc[cid, "y"], np.array(poly))
-        assert d < 0.01 * extent, (cid, d)
+    poly = lasso.to_data_coords(page, path, box)
+    expected = lasso.assert_selected_exactly(csv["customer_id"], seg, poly)
     assert set(csv["segment"]) <= set(seg["segment"])
     if sampled:  # far more customers than the points drawn inside the lasso
         assert len(expected) > 0.5 * n_selected and n_selected > 2 * 500 * len(expected) / 1500

@@ -21,7 +21,7 @@ import re
 import time
 from pathlib import Path
 
-import numpy as np
+import lasso
 import pandas as pd
 import pytest
 
@@ -176,30 +176,6 @@ class Walk:
             self.settle()
 
 
-def _inside(x: np.ndarray, y: np.ndarray, poly: np.ndarray) -> np.ndarray:
-    """Even-odd ray casting: which points lie inside the closed polygon."""
-    inside = np.zeros(len(x), bool)
-    px, py = poly[:, 0], poly[:, 1]
-    j = len(poly) - 1
-    for i in range(len(poly)):
-        crosses = ((py[i] > y) != (py[j] > y)) & (
-            x < (px[j] - px[i]) * (y - py[i]) / (py[j] - py[i] + 1e-300) + px[i]
-        )
-        inside ^= crosses
-        j = i
-    return inside
-
-
-def _edge_distance(x: float, y: float, poly: np.ndarray) -> float:
-    a, b = poly, np.roll(poly, -1, axis=0)
-    ab = b - a
-    t = np.clip(
-        ((x - a[:, 0]) * ab[:, 0] + (y - a[:, 1]) * ab[:, 1]) / ((ab**2).sum(1) + 1e-300), 0, 1
-    )
-    px, py = a[:, 0] + t * ab[:, 0], a[:, 1] + t * ab[:, 1]
-    return float(np.sqrt((px - x) ** 2 + (py - y) ** 2).min())
-
-
 def _charts(page) -> list[dict]:
     """What every plotly chart on the page shows: drawn title, trace types, points per trace."""
     return page.evaluate(
@@ -303,39 +279,17 @@ def _walk(w: Walk, ws, tmp_path: Path) -> None:
         (cx - 0.25 * bw, cy + 0.20 * bh),
         (cx - 0.30 * bw, cy - 0.24 * bh),
     ]
-    page.mouse.move(*path[0])
-    page.mouse.down()
-    for x, y in path[1:]:
-        page.mouse.move(x, y, steps=8)
-    page.mouse.up()
+    lasso.draw(page, path)
     page.locator('[data-testid="stMetric"]', has_text="Selected customers").wait_for(timeout=60_000)
     w.settle()
     n_selected = int(w.metric("Selected customers").replace(",", ""))
     assert 0 < n_selected < 20_000
-    poly = np.array(
-        page.evaluate(
-            """([pts, ox, oy]) => {
-                const gd = document.querySelector('.js-plotly-plot');
-                const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-                return pts.map(([x, y]) => [xa.p2d(x - ox), ya.p2d(y - oy)]);
-            }""",
-            [path, box["x"], box["y"]],
-        )
-    )
+    poly = lasso.to_data_coords(page, path, box)
     data = w.download(re.compile(r"Download [\d,]+ customers \(CSV\)"))
     csv = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype={"customer_id": str})
     assert len(csv) == n_selected and csv["customer_id"].is_unique
     by_id = seg.set_index(seg["customer_id"].astype(str))
-    inside = _inside(by_id["x"].to_numpy(), by_id["y"].to_numpy(), poly)
-    expected = set(by_id.index[inside])
-    got = set(csv["customer_id"])
-    # Pixel rounding can flip points lying on the lasso's edge; anything else must agree.
-    differ = sorted(got ^ expected)
-    assert len(differ) <= max(3, 0.01 * len(expected)), (len(got), len(expected))
-    extent = max(np.ptp(by_id["x"]), np.ptp(by_id["y"]))
-    for cid in differ:
-        d = _edge_distance(by_id.loc[cid, "x"], by_id.loc[cid, "y"], poly)
-        assert d < 0.01 * extent, (cid, d)
+    lasso.assert_selected_exactly(csv["customer_id"], by_id, poly)
     w.shot("explore")
     w.step("explore: lasso and CSV")
 

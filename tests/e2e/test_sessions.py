@@ -3,6 +3,7 @@ or upload in progress."""
 
 from __future__ import annotations
 
+import lasso
 import pandas as pd
 import pytest
 
@@ -50,11 +51,7 @@ def _lasso(page) -> None:
     path = [(cx - 0.3 * w, cy - 0.3 * h), (cx + 0.3 * w, cy - 0.3 * h),
             (cx + 0.3 * w, cy + 0.3 * h), (cx - 0.3 * w, cy + 0.3 * h),
             (cx - 0.3 * w, cy - 0.29 * h)]  # fmt: skip
-    page.mouse.move(*path[0])
-    page.mouse.down()
-    for x, y in path[1:]:
-        page.mouse.move(x, y, steps=8)
-    page.mouse.up()
+    lasso.draw(page, path)
     page.wait_for_selector(
         '[data-testid="stMetric"]:has-text("Selected customers")', timeout=30_000
     )
