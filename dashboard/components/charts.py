@@ -274,15 +274,7 @@ def highlight_map(
             hovertemplate=hover,
         )
     )
-    fig.update_layout(
-        height=height,
-        margin=dict(l=0, r=0, t=10, b=0),
-        xaxis=dict(visible=False),
-        yaxis=dict(visible=False, scaleanchor="x"),
-        legend=dict(itemsizing="constant", title=None, orientation="h", y=1.02),
-        plot_bgcolor="white",
-    )
-    return fig
+    return _overlay_layout(fig, height)
 
 
 def lookalike_map(
@@ -327,6 +319,11 @@ def lookalike_map(
         else:
             trace.customdata, trace.hovertemplate = _custom(part)
         fig.add_trace(trace)
+    return _overlay_layout(fig, height)
+
+
+def _overlay_layout(fig: go.Figure, height: int) -> go.Figure:
+    """Axes hidden, equal scales, legend on top: the look of the highlight and lookalike maps."""
     fig.update_layout(
         height=height,
         margin=dict(l=0, r=0, t=10, b=0),
