@@ -29,6 +29,8 @@ import pandas as pd
 from scipy import sparse
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
+from core.locale import LANGS, phrase
+
 NOISE_LABEL = "Noise"
 NON_FEATURE_COLUMNS = frozenset({"customer_id", "segment", "x", "y", "confidence"})
 
@@ -312,24 +314,322 @@ _THEMES: dict[str, tuple[str, ...]] = {
     ),
     "first": _words("first discovered welcome signed newcomer"),
 }
-_THEME_ADJ = {
-    "eco": "Eco-minded",
-    "tech": "Tech-savvy",
-    "gift": "Gift-giving",
-    "deal": "Deal-seeking",
-    "unhappy": "Dissatisfied",
-    "quality": "Quality-focused",
-    "first": "First-time",
+# Engine text in each UI language (see core.locale): names, trait labels, playbook actions.
+# Keys: "name.*" automatic names, "theme_adj.*" / "theme_stem.*" / "theme_name.*" word themes,
+# "trait.*" trait tags as shown to a user, "kind.*" playbook kinds, "<action>.title/.detail"
+# playbook actions, "why.*" the reason shown under an action. Data values (category names,
+# review words, segment ids) are filled in, never translated.
+_TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        # automatic names
+        "name.noise": "Unassigned (noise)",
+        "name.promising_newcomers": "Promising newcomers",
+        "name.new_customers": "New customers",
+        "name.at_risk_high_spenders": "At-risk high spenders",
+        "name.lapsing_customers": "Lapsing customers",
+        "name.unhappy_returners": "Unhappy returners",
+        "name.frequent_returners": "Frequent returners",
+        "name.dissatisfied_customers": "Dissatisfied customers",
+        "name.seasonal_gift_buyers": "Seasonal gift buyers",
+        "name.bargain_hunters": "Bargain hunters",
+        "name.high_value_loyalists": "High-value loyalists",
+        "name.big_spenders": "Big spenders",
+        "name.big_basket_shoppers": "Big-basket shoppers",
+        "name.loyal_regulars": "Loyal regulars",
+        "name.frequent_shoppers": "Frequent shoppers",
+        "name.occasional_shoppers": "Occasional shoppers",
+        "name.recently_active": "Recently active",
+        "name.steady_regulars": "Steady regulars",
+        # making names unique
+        "name.with_category": "{name} · {category}",
+        "name.with_segment": "{name} ({segment})",
+        # word themes: the adjective put before a name, its stem (a name that already starts
+        # with it gets no adjective) and the theme's own name
+        "theme_adj.eco": "Eco-minded",
+        "theme_adj.tech": "Tech-savvy",
+        "theme_adj.gift": "Gift-giving",
+        "theme_adj.deal": "Deal-seeking",
+        "theme_adj.unhappy": "Dissatisfied",
+        "theme_adj.quality": "Quality-focused",
+        "theme_adj.first": "First-time",
+        "theme_stem.eco": "Eco",
+        "theme_stem.tech": "Tech",
+        "theme_stem.gift": "Gift",
+        "theme_stem.deal": "Deal",
+        "theme_stem.unhappy": "Dissatisfied",
+        "theme_stem.quality": "Quality",
+        "theme_stem.first": "First",
+        "theme_name.eco": "Eco-minded regulars",
+        "theme_name.tech": "Tech enthusiasts",
+        "theme_name.gift": "Gift buyers",
+        "theme_name.deal": "Deal seekers",
+        "theme_name.unhappy": "Dissatisfied customers",
+        "theme_name.quality": "Quality seekers",
+        "theme_name.first": "First-time buyers",
+        # trait tags (the English label is the tag itself)
+        "trait.new": "new",
+        "trait.lapsing": "lapsing",
+        "trait.high spend": "high spend",
+        "trait.frequent": "frequent",
+        "trait.recent": "recent",
+        "trait.loyal": "loyal",
+        "trait.discount-driven": "discount-driven",
+        "trait.high returns": "high returns",
+        "trait.unhappy reviews": "unhappy reviews",
+        "trait.happy reviews": "happy reviews",
+        "trait.gift / seasonal": "gift / seasonal",
+        "trait.big baskets": "big baskets",
+        "trait.low spend": "low spend",
+        "trait.infrequent": "infrequent",
+        "trait.vocal reviewers": "vocal reviewers",
+        "trait.join": ", ",
+        # playbook kinds
+        "kind.personalised_recommendation": "Personalised recommendation",
+        "kind.precision_marketing": "Precision marketing",
+        "kind.service_care": "Service care",
+        "kind.risk_control": "Risk control",
+        "kind.new_product_promotion": "New-product promotion",
+        # pieces filled into the actions
+        "cat.known": "{category}",
+        "cat.unknown": "their favourite category",
+        "in_cat": " in {category}",
+        "mention": " (reviews mention: {words})",
+        "mention.join": ", ",
+        "mention.word": "{word}",
+        # actions
+        "retention_alert.title": "Retention alert for valuable customers",
+        "retention_alert.detail": "Put these high spenders on a churn watch list: alert the "
+        "retention team when the time since their last order passes 1.5× their usual gap, and "
+        "call the largest accounts personally.",
+        "cross_sell.title": "Personalised picks and cross-sell",
+        "cross_sell.detail": "Recommend premium and complementary items{in_cat} from each "
+        "customer's history on the homepage and in a monthly curated email.",
+        "vip.title": "VIP service",
+        "vip.detail": "Priority support, free express shipping and early access to sales and "
+        "launches to protect the relationship.",
+        "second_purchase.title": "Second-purchase incentive",
+        "second_purchase.detail": "Onboarding emails with a 10% voucher valid 30 days on the "
+        "second order, featuring best-sellers{in_cat}.",
+        "welcome_arrivals.title": "Show new arrivals in the welcome journey",
+        "welcome_arrivals.detail": "Feature new arrivals and best-sellers in {cat} and "
+        "neighbouring categories to widen what they know of the shop.",
+        "churn_warning.title": "Churn early warning",
+        "churn_warning.detail": "Score churn risk from time since the last order relative to "
+        "each customer's usual gap; trigger contact before they go silent for good.",
+        "win_back.title": "Win-back campaign",
+        "win_back.detail": "Win-back email with a time-limited 15% voucher on their top "
+        "category ({cat}), plus a short survey on why they stopped buying.",
+        "targeted_coupons.title": "Targeted coupons, not blanket discounts",
+        "targeted_coupons.detail": "Send personal coupons and price-drop alerts{in_cat} only "
+        "when they would not buy otherwise; leave them out of sitewide sales to avoid margin "
+        "erosion.",
+        "margin_guardrail.title": "Margin guardrail",
+        "margin_guardrail.detail": "Cap discount depth and coupon stacking for this segment "
+        "and track margin per order, not only revenue.",
+        "outreach.title": "Proactive outreach and quality follow-up",
+        "outreach.detail": "Contact them after delivery, fast-track refunds or replacements, "
+        "and send the complaints{mention} to the buyers of {cat}.",
+        "return_risk.title": "Return-risk monitoring",
+        "return_risk.detail": "Flag products{in_cat} and customers with repeated returns; fix "
+        "size guides and descriptions, and watch for return-policy abuse.",
+        "dissatisfaction_warning.title": "Dissatisfaction early warning",
+        "dissatisfaction_warning.detail": "Flag every review of 2 stars or less for a reply "
+        "within 48 hours and watch these customers for churn.",
+        "pre_season.title": "Pre-season launch",
+        "pre_season.detail": "Preview new {cat} arrivals and a gift guide 4–6 weeks before "
+        "the peak season (November–December and gifting days).",
+        "gift_bundles.title": "Gift bundles and occasion reminders",
+        "gift_bundles.detail": "Ready-wrapped gift bundles and reminders before birthdays, "
+        "Valentine's and Mother's Day.",
+        "grow_basket.title": "Grow the basket",
+        "grow_basket.detail": "Recommend complementary products to what they buy{in_cat}; "
+        "bundle offers that raise the order value.",
+        "loyalty_rewards.title": "Loyalty rewards",
+        "loyalty_rewards.detail": "Points or tiered perks that reward the next order rather "
+        "than discount it.",
+        "activation.title": "Activation offer",
+        "activation.detail": "Free-shipping threshold or bundle offer{in_cat} to turn "
+        "occasional visits into regular orders.",
+        "sustainable.title": "Promote sustainable lines",
+        "sustainable.detail": "Launch eco-friendly, refill and plastic-free ranges to them "
+        "first; highlight materials and sourcing in the message.",
+        "launch_previews.title": "Launch previews and pre-orders",
+        "launch_previews.detail": "Early access and pre-orders for new releases{in_cat}, with "
+        "spec comparisons.",
+        "premium_recs.title": "Premium recommendations",
+        "premium_recs.detail": "Recommend premium ranges{in_cat}; they care about quality more "
+        "than price.",
+        "personal_recs.title": "Personalised recommendations",
+        "personal_recs.detail": "Recommend items related to past purchases{in_cat} in email "
+        "and on site.",
+        "new_arrivals.title": "New arrivals",
+        "new_arrivals.detail": "Tell them about new arrivals in {cat}.",
+        # why an action was suggested (besides trait labels)
+        "why.eco": "review words about sustainability",
+        "why.tech": "review words about specs and new releases",
+        "why.quality": "review words about quality",
+        "why.no_trait": "no strong trait: grow the relationship",
+    },
+    "zh": {
+        "name.noise": "未归类（噪声）",
+        "name.promising_newcomers": "潜力新客",
+        "name.new_customers": "新客户",
+        "name.at_risk_high_spenders": "有流失风险的高消费客户",
+        "name.lapsing_customers": "流失中的客户",
+        "name.unhappy_returners": "不满意的退货客户",
+        "name.frequent_returners": "频繁退货客户",
+        "name.dissatisfied_customers": "不满意客户",
+        "name.seasonal_gift_buyers": "节日送礼客户",
+        "name.bargain_hunters": "优惠猎手",
+        "name.high_value_loyalists": "高价值忠实客户",
+        "name.big_spenders": "高消费客户",
+        "name.big_basket_shoppers": "大单客户",
+        "name.loyal_regulars": "忠实常客",
+        "name.frequent_shoppers": "高频购物客户",
+        "name.occasional_shoppers": "偶尔购物客户",
+        "name.recently_active": "近期活跃客户",
+        "name.steady_regulars": "稳定常客",
+        "name.with_category": "{name} · {category}",
+        "name.with_segment": "{name}（{segment}）",
+        "theme_adj.eco": "环保型",
+        "theme_adj.tech": "科技型",
+        "theme_adj.gift": "送礼型",
+        "theme_adj.deal": "优惠型",
+        "theme_adj.unhappy": "不满型",
+        "theme_adj.quality": "品质型",
+        "theme_adj.first": "首购型",
+        "theme_stem.eco": "环保",
+        "theme_stem.tech": "科技",
+        "theme_stem.gift": "送礼",
+        "theme_stem.deal": "优惠",
+        "theme_stem.unhappy": "不满",
+        "theme_stem.quality": "品质",
+        "theme_stem.first": "首次",
+        "theme_name.eco": "环保常客",
+        "theme_name.tech": "科技爱好者",
+        "theme_name.gift": "送礼客户",
+        "theme_name.deal": "优惠敏感客户",
+        "theme_name.unhappy": "不满意客户",
+        "theme_name.quality": "品质追求者",
+        "theme_name.first": "首次购买客户",
+        "trait.new": "新客",
+        "trait.lapsing": "正在流失",
+        "trait.high spend": "高消费",
+        "trait.frequent": "购买频繁",
+        "trait.recent": "近期活跃",
+        "trait.loyal": "忠诚",
+        "trait.discount-driven": "依赖折扣",
+        "trait.high returns": "退货多",
+        "trait.unhappy reviews": "差评多",
+        "trait.happy reviews": "好评多",
+        "trait.gift / seasonal": "送礼 / 节日",
+        "trait.big baskets": "大额订单",
+        "trait.low spend": "消费低",
+        "trait.infrequent": "购买不频繁",
+        "trait.vocal reviewers": "爱写评论",
+        "trait.join": "、",
+        "kind.personalised_recommendation": "个性化推荐",
+        "kind.precision_marketing": "精准营销",
+        "kind.service_care": "服务关怀",
+        "kind.risk_control": "风险控制",
+        "kind.new_product_promotion": "新品推广",
+        "cat.known": "“{category}”品类",
+        "cat.unknown": "他们最常买的品类",
+        "in_cat": "“{category}”品类",
+        "mention": "（评论提到：{words}）",
+        "mention.join": "、",
+        "mention.word": "“{word}”",
+        "retention_alert.title": "高价值客户挽留预警",
+        "retention_alert.detail": "把这些高消费客户列入流失观察名单：距上次下单的时间超过其平常"
+        "购买间隔的 1.5 倍时提醒挽留团队，并由专人致电最大的客户。",
+        "cross_sell.title": "个性化精选与交叉销售",
+        "cross_sell.detail": "根据每位客户的购买记录，在首页和每月精选邮件中推荐{in_cat}高端"
+        "商品和互补商品。",
+        "vip.title": "VIP 服务",
+        "vip.detail": "提供优先客服、免费快递，以及提前参与促销和新品发布的资格，稳固客户关系。",
+        "second_purchase.title": "第二单激励",
+        "second_purchase.detail": "发送新客引导邮件，附 30 天内第二单可用的 9 折券，并展示"
+        "{in_cat}畅销商品。",
+        "welcome_arrivals.title": "在新客欢迎流程中展示新品",
+        "welcome_arrivals.detail": "展示{cat}及相邻品类的新品和畅销品，让他们更全面地了解店铺。",
+        "churn_warning.title": "流失预警",
+        "churn_warning.detail": "根据距上次下单的时间与每位客户平常购买间隔之比评估流失风险；"
+        "在他们彻底沉寂之前主动联系。",
+        "win_back.title": "召回活动",
+        "win_back.detail": "发送召回邮件，附{cat}的限时 85 折券，并附一份简短问卷，了解他们"
+        "为何不再购买。",
+        "targeted_coupons.title": "定向发券，而非全场打折",
+        "targeted_coupons.detail": "只在他们不打折就不会购买时，才发送{in_cat}个人优惠券和降价"
+        "提醒；不让他们参与全场促销，以免侵蚀利润。",
+        "margin_guardrail.title": "利润护栏",
+        "margin_guardrail.detail": "限制该分群的折扣力度和优惠券叠加，并按订单跟踪利润，而不只看"
+        "收入。",
+        "outreach.title": "主动关怀与质量跟进",
+        "outreach.detail": "送达后主动联系，加快退款或换货，并把投诉{mention}转给{cat}的采购人员。",
+        "return_risk.title": "退货风险监控",
+        "return_risk.detail": "标记{in_cat}反复退货的商品和客户；完善尺码指南和商品描述，并"
+        "留意滥用退货政策的行为。",
+        "dissatisfaction_warning.title": "不满预警",
+        "dissatisfaction_warning.detail": "每条 2 星及以下的评论都要在 48 小时内回复，并关注这些"
+        "客户的流失风险。",
+        "pre_season.title": "旺季前新品预热",
+        "pre_season.detail": "在旺季（11–12 月及送礼节日）前 4–6 周预告{cat}新品，并推出送礼指南。",
+        "gift_bundles.title": "礼品套装与节日提醒",
+        "gift_bundles.detail": "提供包装好的礼品套装，并在生日、情人节和母亲节前发送提醒。",
+        "grow_basket.title": "提升客单价",
+        "grow_basket.detail": "推荐与他们所购{in_cat}商品互补的产品；用组合优惠提高订单金额。",
+        "loyalty_rewards.title": "会员积分奖励",
+        "loyalty_rewards.detail": "用积分或会员等级权益奖励下一单，而不是给下一单打折。",
+        "activation.title": "激活优惠",
+        "activation.detail": "用包邮门槛或{in_cat}组合优惠，把偶尔的光顾变成固定的订单。",
+        "sustainable.title": "推广可持续产品线",
+        "sustainable.detail": "优先向他们推出环保、可补充装和无塑料系列；在宣传中突出材料和来源。",
+        "launch_previews.title": "新品预览与预订",
+        "launch_previews.detail": "为{in_cat}新品提供抢先体验和预订，并附参数对比。",
+        "premium_recs.title": "高端推荐",
+        "premium_recs.detail": "推荐{in_cat}高端系列；比起价格，他们更看重品质。",
+        "personal_recs.title": "个性化推荐",
+        "personal_recs.detail": "在邮件和网站上推荐与过往购买相关的{in_cat}商品。",
+        "new_arrivals.title": "新品上架",
+        "new_arrivals.detail": "向他们介绍{cat}的新品。",
+        "why.eco": "评论用词涉及环保与可持续",
+        "why.tech": "评论用词涉及产品参数和新品发布",
+        "why.quality": "评论用词涉及品质",
+        "why.no_trait": "没有突出特征：加深客户关系",
+    },
 }
-_THEME_NAME = {
-    "eco": "Eco-minded regulars",
-    "tech": "Tech enthusiasts",
-    "gift": "Gift buyers",
-    "deal": "Deal seekers",
-    "unhappy": "Dissatisfied customers",
-    "quality": "Quality seekers",
-    "first": "First-time buyers",
-}
+
+
+def _text(lang: str, key: str, **values) -> str:
+    return phrase(_TEXT, lang, key, **values)
+
+
+def _check_lang(lang: str) -> str:
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {', '.join(LANGS)}, not {lang!r}")
+    return lang
+
+
+def trait_label(tag: str, lang: str = "en") -> str:
+    """A trait tag ("high spend") as a user reads it in ``lang`` (the tag itself in English).
+
+    Profiles keep the English tags in ``SegmentProfile.traits`` (rules and tests key on them);
+    pages show this label. An unknown tag is shown as it is.
+    """
+    key = f"trait.{tag}"
+    return _text(_check_lang(lang), key) if key in _TEXT["en"] else tag
+
+
+def playbook_label(kind: str, lang: str = "en") -> str:
+    """A playbook kind ("risk_control") as a user reads it in ``lang``."""
+    if kind not in PLAYBOOK:
+        raise KeyError(f"no playbook kind {kind!r} (have {', '.join(PLAYBOOK)})")
+    return _text(_check_lang(lang), f"kind.{kind}")
+
+
+def theme_label(theme: str, lang: str = "en") -> str:
+    """A word theme of :func:`word_theme` ("eco") as a user reads it ("Eco-minded")."""
+    return _text(_check_lang(lang), f"theme_adj.{theme}")
 
 
 def word_theme(words: Sequence[tuple[str, float]], min_hits: int = 3) -> str | None:
@@ -439,63 +739,78 @@ def _traits(st: Mapping[str, _Stats], units: Mapping[str, str]) -> list[_Trait]:
     return sorted(out, key=lambda t: (-t.strength, order[t.tag]))
 
 
-def _name(tags: set[str], theme: str | None) -> str:
+def _name(tags: set[str], theme: str | None, lang: str = "en") -> str:
+    return _text(lang, _name_key(tags, theme))
+
+
+def _name_key(tags: set[str], theme: str | None) -> str:
     def has(*t):
         return all(x in tags for x in t)
 
     if has("new"):
         return (
-            "Promising newcomers"
+            "name.promising_newcomers"
             if ("high spend" in tags or "big baskets" in tags)
-            else "New customers"
+            else "name.new_customers"
         )
     if has("lapsing"):
         if "high spend" in tags or "frequent" in tags:
-            return "At-risk high spenders"
-        return "Lapsing customers"
+            return "name.at_risk_high_spenders"
+        return "name.lapsing_customers"
     if has("high returns") and has("unhappy reviews"):
-        return "Unhappy returners"
+        return "name.unhappy_returners"
     if has("high returns"):
-        return "Frequent returners"
+        return "name.frequent_returners"
     if has("unhappy reviews"):
-        return "Dissatisfied customers"
+        return "name.dissatisfied_customers"
     if has("gift / seasonal"):
-        return "Seasonal gift buyers"
+        return "name.seasonal_gift_buyers"
     if has("discount-driven"):
-        return "Bargain hunters"
+        return "name.bargain_hunters"
     if has("high spend") and (has("frequent") or has("recent") or has("loyal")):
-        return "High-value loyalists"
+        return "name.high_value_loyalists"
     if has("high spend"):
-        return "Big spenders"
+        return "name.big_spenders"
     if theme is not None:
-        return _THEME_NAME[theme]
+        return f"theme_name.{theme}"
     if has("big baskets"):
-        return "Big-basket shoppers"
+        return "name.big_basket_shoppers"
     if has("loyal") or (has("frequent") and has("recent")):
-        return "Loyal regulars"
+        return "name.loyal_regulars"
     if has("frequent"):
-        return "Frequent shoppers"
+        return "name.frequent_shoppers"
     if has("low spend") or has("infrequent"):
-        return "Occasional shoppers"
+        return "name.occasional_shoppers"
     if has("recent"):
-        return "Recently active"
-    return "Steady regulars"
+        return "name.recently_active"
+    return "name.steady_regulars"
 
 
-def _unique_names(profiles: list[SegmentProfile], themes: Mapping[str, str | None]) -> None:
+def _with_theme(base: str, theme: str, lang: str) -> str:
+    """'Bargain hunters' → 'Deal-seeking bargain hunters' (unless the name already says it)."""
+    adj = _text(lang, f"theme_adj.{theme}")
+    stem = _text(lang, f"theme_stem.{theme}")
+    if lang == "en":
+        return base if base.startswith(stem) else f"{adj} {base[:1].lower()}{base[1:]}"
+    return base if stem in base else f"{adj}{base}"  # Chinese: no case, no space
+
+
+def _unique_names(
+    profiles: list[SegmentProfile], themes: Mapping[str, str | None], lang: str = "en"
+) -> None:
     """Make names unique: theme adjective, then top category, then the segment label."""
     taken = [p.name for p in profiles]
 
     def strategies(p: SegmentProfile):
         theme = themes.get(p.segment)
         base = p.name
+        yield _with_theme(base, theme, lang) if theme else base
         yield (
-            f"{_THEME_ADJ[theme]} {base[:1].lower()}{base[1:]}"
-            if theme and not base.startswith(_THEME_ADJ[theme].split("-")[0])
+            _text(lang, "name.with_category", name=base, category=p.top_categories[0][0])
+            if p.top_categories
             else base
         )
-        yield f"{base} · {p.top_categories[0][0]}" if p.top_categories else base
-        yield f"{base} ({p.segment})"
+        yield _text(lang, "name.with_segment", name=base, segment=p.segment)
 
     for _ in range(3):
         counts = pd.Series(taken).value_counts()
@@ -516,195 +831,86 @@ def _unique_names(profiles: list[SegmentProfile], themes: Mapping[str, str | Non
     seen: set[str] = set()
     for p in profiles:  # last resort (cannot normally happen)
         if p.name in seen:
-            p.name = f"{p.name} ({p.segment})"
+            p.name = _text(lang, "name.with_segment", name=p.name, segment=p.segment)
         seen.add(p.name)
 
 
 # -------------------------------------------------------------------------- actions
 def _actions(
-    traits: list[_Trait], theme: str | None, top_cat: str | None, words: list[tuple[str, float]]
+    traits: list[_Trait],
+    theme: str | None,
+    top_cat: str | None,
+    words: list[tuple[str, float]],
+    lang: str = "en",
 ) -> list[Action]:
-    cat = top_cat or "their favourite category"
-    in_cat = f" in {top_cat}" if top_cat else ""
+    cat = _text(lang, "cat.known", category=top_cat) if top_cat else _text(lang, "cat.unknown")
+    in_cat = _text(lang, "in_cat", category=top_cat) if top_cat else ""
     complaint_words = [w for w, _ in words if any(w.startswith(s) for s in _THEMES["unhappy"])][:3]
-    mention = f" (reviews mention: {', '.join(complaint_words)})" if complaint_words else ""
+    mention = (
+        _text(
+            lang,
+            "mention",
+            words=_text(lang, "mention.join").join(
+                _text(lang, "mention.word", word=w) for w in complaint_words
+            ),
+        )
+        if complaint_words
+        else ""
+    )
     tags = {t.tag for t in traits}
     out: list[Action] = []
 
-    def add(kind: str, title: str, detail: str, why: str) -> None:
+    def trait(*tag: str) -> str:
+        return _text(lang, "trait.join").join(_text(lang, f"trait.{x}") for x in tag)
+
+    def add(kind: str, action: str, why: str) -> None:
+        title = _text(lang, f"{action}.title")
         if all((a.kind, a.title) != (kind, title) for a in out):
+            detail = _text(lang, f"{action}.detail", cat=cat, in_cat=in_cat, mention=mention)
             out.append(Action(kind, title, detail, why))
 
     for t in traits:
         tag = t.tag
         if tag == "high spend" or (tag == "loyal" and "high spend" in tags):
             if "lapsing" in tags:
-                add(
-                    "risk_control",
-                    "Retention alert for valuable customers",
-                    "Put these high spenders on a churn watch list: alert the retention team when "
-                    "the time since their last order passes 1.5× their usual gap, and call the "
-                    "largest accounts personally.",
-                    "high spend, lapsing",
-                )
+                add("risk_control", "retention_alert", trait("high spend", "lapsing"))
                 continue
-            add(
-                "personalised_recommendation",
-                "Personalised picks and cross-sell",
-                f"Recommend premium and complementary items{in_cat} from each customer's history "
-                "on the homepage and in a monthly curated email.",
-                "high spend",
-            )
-            add(
-                "service_care",
-                "VIP service",
-                "Priority support, free express shipping and early access to sales and launches "
-                "to protect the relationship.",
-                "high spend",
-            )
+            add("personalised_recommendation", "cross_sell", trait("high spend"))
+            add("service_care", "vip", trait("high spend"))
         elif tag == "new":
-            add(
-                "precision_marketing",
-                "Second-purchase incentive",
-                f"Onboarding emails with a 10% voucher valid 30 days on the second order, "
-                f"featuring best-sellers{in_cat}.",
-                "new",
-            )
-            add(
-                "new_product_promotion",
-                "Show new arrivals in the welcome journey",
-                f"Feature new arrivals and best-sellers in {cat} and neighbouring categories to "
-                "widen what they know of the shop.",
-                "new",
-            )
+            add("precision_marketing", "second_purchase", trait("new"))
+            add("new_product_promotion", "welcome_arrivals", trait("new"))
         elif tag == "lapsing":
-            add(
-                "risk_control",
-                "Churn early warning",
-                "Score churn risk from time since the last order relative to each customer's usual "
-                "gap; trigger contact before they go silent for good.",
-                "lapsing",
-            )
-            add(
-                "precision_marketing",
-                "Win-back campaign",
-                f"Win-back email with a time-limited 15% voucher on their top category ({cat}), "
-                "plus a short survey on why they stopped buying.",
-                "lapsing",
-            )
+            add("risk_control", "churn_warning", trait("lapsing"))
+            add("precision_marketing", "win_back", trait("lapsing"))
         elif tag == "discount-driven":
-            add(
-                "precision_marketing",
-                "Targeted coupons, not blanket discounts",
-                f"Send personal coupons and price-drop alerts{in_cat} only when they would not "
-                "buy otherwise; leave them out of sitewide sales to avoid margin erosion.",
-                "discount-driven",
-            )
-            add(
-                "risk_control",
-                "Margin guardrail",
-                "Cap discount depth and coupon stacking for this segment and track margin per "
-                "order, not only revenue.",
-                "discount-driven",
-            )
+            add("precision_marketing", "targeted_coupons", trait("discount-driven"))
+            add("risk_control", "margin_guardrail", trait("discount-driven"))
         elif tag in ("high returns", "unhappy reviews"):
-            add(
-                "service_care",
-                "Proactive outreach and quality follow-up",
-                f"Contact them after delivery, fast-track refunds or replacements, and send the "
-                f"complaints{mention} to the buyers of {cat}.",
-                tag,
-            )
+            add("service_care", "outreach", trait(tag))
             if tag == "high returns":
-                add(
-                    "risk_control",
-                    "Return-risk monitoring",
-                    f"Flag products{in_cat} and customers with repeated returns; fix size guides "
-                    "and descriptions, and watch for return-policy abuse.",
-                    tag,
-                )
+                add("risk_control", "return_risk", trait(tag))
             elif "high returns" not in tags:
-                add(
-                    "risk_control",
-                    "Dissatisfaction early warning",
-                    "Flag every review of 2 stars or less for a reply within 48 hours and watch "
-                    "these customers for churn.",
-                    tag,
-                )
+                add("risk_control", "dissatisfaction_warning", trait(tag))
         elif tag == "gift / seasonal":
-            add(
-                "new_product_promotion",
-                "Pre-season launch",
-                f"Preview new {cat} arrivals and a gift guide 4–6 weeks before the peak season "
-                "(November–December and gifting days).",
-                "gift / seasonal",
-            )
-            add(
-                "precision_marketing",
-                "Gift bundles and occasion reminders",
-                "Ready-wrapped gift bundles and reminders before birthdays, Valentine's and "
-                "Mother's Day.",
-                "gift / seasonal",
-            )
+            add("new_product_promotion", "pre_season", trait("gift / seasonal"))
+            add("precision_marketing", "gift_bundles", trait("gift / seasonal"))
         elif tag in ("loyal", "frequent") and "high spend" not in tags:
-            add(
-                "personalised_recommendation",
-                "Grow the basket",
-                f"Recommend complementary products to what they buy{in_cat}; bundle offers that "
-                "raise the order value.",
-                tag,
-            )
-            add(
-                "precision_marketing",
-                "Loyalty rewards",
-                "Points or tiered perks that reward the next order rather than discount it.",
-                tag,
-            )
+            add("personalised_recommendation", "grow_basket", trait(tag))
+            add("precision_marketing", "loyalty_rewards", trait(tag))
         elif tag in ("low spend", "infrequent") and not tags & {"lapsing", "new"}:
-            add(
-                "precision_marketing",
-                "Activation offer",
-                f"Free-shipping threshold or bundle offer{in_cat} to turn occasional visits into "
-                "regular orders.",
-                tag,
-            )
+            add("precision_marketing", "activation", trait(tag))
 
     if theme == "eco":
-        add(
-            "new_product_promotion",
-            "Promote sustainable lines",
-            "Launch eco-friendly, refill and plastic-free ranges to them first; highlight "
-            "materials and sourcing in the message.",
-            "review words about sustainability",
-        )
+        add("new_product_promotion", "sustainable", _text(lang, "why.eco"))
     elif theme == "tech":
-        add(
-            "new_product_promotion",
-            "Launch previews and pre-orders",
-            f"Early access and pre-orders for new releases{in_cat}, with spec comparisons.",
-            "review words about specs and new releases",
-        )
+        add("new_product_promotion", "launch_previews", _text(lang, "why.tech"))
     elif theme == "quality" and len(out) < 2:
-        add(
-            "personalised_recommendation",
-            "Premium recommendations",
-            f"Recommend premium ranges{in_cat}; they care about quality more than price.",
-            "review words about quality",
-        )
+        add("personalised_recommendation", "premium_recs", _text(lang, "why.quality"))
     if len(out) < 2:
-        add(
-            "personalised_recommendation",
-            "Personalised recommendations",
-            f"Recommend items related to past purchases{in_cat} in email and on site.",
-            "no strong trait: grow the relationship",
-        )
+        add("personalised_recommendation", "personal_recs", _text(lang, "why.no_trait"))
     if len(out) < 2:
-        add(
-            "new_product_promotion",
-            "New arrivals",
-            f"Tell them about new arrivals in {cat}.",
-            "no strong trait: grow the relationship",
-        )
+        add("new_product_promotion", "new_arrivals", _text(lang, "why.no_trait"))
     return out[:4]
 
 
@@ -717,6 +923,7 @@ def build_profiles(
     units: Mapping[str, str] | None = None,
     category_labels: Mapping[str, str] | None = None,
     top_words: int = 10,
+    lang: str = "en",
 ) -> list[SegmentProfile]:
     """One profile per segment, largest first and "Noise" last.
 
@@ -725,7 +932,13 @@ def build_profiles(
     ``customer_id`` and ``review_text``, joined on ``customer_id``. ``units`` overrides the
     feature units of the built-in catalogue; ``category_labels`` maps ``share_*`` columns to
     readable category names (default: derived from the column name).
+
+    ``lang`` ("en" or "zh", see :data:`core.locale.LANGS`) is the language of the text the
+    engine writes: automatic names and playbook actions. ``traits`` stay English tags in every
+    language (show them with :func:`trait_label`); data values (segment ids, category names,
+    review words) are never translated.
     """
+    _check_lang(lang)
     if segment_col not in segments.columns:
         raise ValueError(f"no segment column {segment_col!r} in the segments table")
     df = segments.reset_index(drop=True)
@@ -789,11 +1002,11 @@ def build_profiles(
         traits = _traits(st, all_units)
         tags = {t.tag for t in traits}
         if s == NOISE_LABEL:
-            name = "Unassigned (noise)"
+            name = _text(lang, "name.noise")
         elif not _is_generic_label(s):
             name = s  # already a name (RFM tiers, user labels)
         else:
-            name = _name(tags, theme)
+            name = _name(tags, theme, lang)
         rev = float(revenue.get(s, np.nan))
         profiles.append(
             SegmentProfile(
@@ -810,11 +1023,11 @@ def build_profiles(
                 words=w,
                 traits=[t.tag for t in traits][:6],
                 name=name,
-                actions=_actions(traits, theme, cats[0][0] if cats else None, w),
+                actions=_actions(traits, theme, cats[0][0] if cats else None, w, lang),
                 units=all_units,
             )
         )
-    _unique_names(profiles, themes)
+    _unique_names(profiles, themes, lang)
     return profiles
 
 

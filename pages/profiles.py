@@ -12,7 +12,13 @@ import streamlit as st
 from core.datasets import compute_dataset_features, load_feature_config
 from core.export import to_safe_csv_bytes
 from core.pipeline import load_segments, load_vectors, save_segment_names, segment_names
-from core.profiles import build_profiles, compare_segments, profiles_from_dict, profiles_to_dict
+from core.profiles import (
+    build_profiles,
+    compare_segments,
+    profiles_from_dict,
+    profiles_to_dict,
+    trait_label,
+)
 from core.trust import (
     BORDERLINE_MARGIN,
     borderline,
@@ -26,28 +32,35 @@ from dashboard import state
 from dashboard.components.charts import segment_colours
 from dashboard.components.empty import require_segment_run
 from dashboard.components.format import fmt_int, fmt_money, fmt_pct
-from dashboard.i18n import t
+from dashboard.i18n import current_language, t
 
 st.title(t("profiles.title"))
 ws = state.workspace()
 ds, run = require_segment_run(t("profiles.empty_what"))
+lang = current_language()
 
 
 @st.cache_data(show_spinner=t("profiles.profiling"), max_entries=8)
-def _profiles(run_id: str, dataset_id: str, updated: str):
-    """The run's profiles: aggregates only (no per-customer rows reach the browser).
+def _profiles(run_id: str, dataset_id: str, updated: str, lang: str):
+    """(key, the run's profiles): aggregates only (no per-customer rows reach the browser).
 
-    Kept next to the run (``profiles.json``) so a restarted server does not profile 100 k
-    customers' reviews again; the key changes with the run, the dataset and its features.
+    Kept next to the run (``profiles.json``, see :func:`_keep_saved`) so a restarted server
+    does not profile 100 k customers' reviews again; the key changes with the run, the dataset,
+    its features and the language of the names and playbooks.
     """
     path = ws.get_run(run_id).path / "profiles.json"
     key = "|".join(
-        [updated, ws.get_dataset(dataset_id).created_at, load_feature_config(ws, dataset_id).key()]
+        [
+            updated,
+            ws.get_dataset(dataset_id).created_at,
+            load_feature_config(ws, dataset_id).key(),
+            lang,
+        ]
     )
     try:
         saved = json.loads(path.read_text())
         if saved.get("key") == key:
-            return profiles_from_dict(saved["profiles"])
+            return key, profiles_from_dict(saved["profiles"])
     except (OSError, ValueError, KeyError, TypeError):
         pass  # missing or unreadable: build it again
     seg = load_segments(ws, run_id)
@@ -58,13 +71,28 @@ def _profiles(run_id: str, dataset_id: str, updated: str):
         for f in compute_dataset_features(ws, dataset_id).features
         if f.name.startswith("share_") and f.description.startswith(prefix)
     }
-    profiles = build_profiles(seg, reviews, category_labels=labels)
+    return key, build_profiles(seg, reviews, category_labels=labels, lang=lang)
+
+
+def _keep_saved(run_id: str, key: str, profiles) -> None:
+    """Save the profiles shown unless ``profiles.json`` already holds them.
+
+    Outside the cache on purpose: after a language switch the profiles may come from memory
+    while the file holds the other language's, and other pages (and the name boxes below, via
+    ``segment_names``) read the automatic names from that file.
+    """
+    path = ws.get_run(run_id).path / "profiles.json"
+    try:
+        if json.loads(path.read_text()).get("key") == key:
+            return
+    except (OSError, ValueError, AttributeError):
+        pass  # missing or unreadable: write it
     with contextlib.suppress(OSError):  # a read-only workspace still shows the profiles
         atomic_write_json(path, {"key": key, "profiles": profiles_to_dict(profiles)})
-    return profiles
 
 
-profiles = _profiles(run.id, ds.id, run.updated_at)
+profiles_key, profiles = _profiles(run.id, ds.id, run.updated_at, lang)
+_keep_saved(run.id, profiles_key, profiles)
 saved_names = segment_names(ws, run.id)
 colours = segment_colours([p.segment for p in profiles])
 name_of = {p.segment: p.name for p in profiles}
@@ -113,10 +141,12 @@ for i in range(0, len(profiles), 2):
     for col, p in zip(cols, profiles[i : i + 2], strict=False):
         with col, st.container(border=True):
             current = saved_names.get(p.segment, p.name)
+            # One box per language: a box keeps what it holds across reruns, so after a switch
+            # it would still hold the other language's automatic name and save it as a rename.
             new = st.text_input(
                 t("profiles.name_of", segment=p.segment),
                 value=current,
-                key=f"name_{run.id}_{p.segment}",
+                key=f"name_{run.id}_{p.segment}_{lang}",
                 help=t("profiles.name_help"),
             )
             if new.strip() and new.strip() != current:
@@ -130,7 +160,7 @@ for i in range(0, len(profiles), 2):
                 help=t("profiles.revenue_help", revenue=fmt_money(p.revenue)),
             )
             if p.traits:
-                st.markdown(" ".join(f"`{trait}`" for trait in p.traits))
+                st.markdown(" ".join(f"`{trait_label(trait, lang)}`" for trait in p.traits))
             st.plotly_chart(
                 _radar(p, colours[p.segment]), width="stretch", key=f"radar_{p.segment}"
             )
