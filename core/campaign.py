@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.locale import phrase
 from core.workspace import Workspace, atomic_write_json, atomic_write_parquet
 
 TREATED = "treated"
@@ -440,6 +441,62 @@ def welch_interval(a: np.ndarray, b: np.ndarray, confidence: float = 0.95) -> In
     return Interval(d, d - t * se, d + t * se)
 
 
+# The verdicts are stored in English (they are data: summary.json, comparisons with TOO_FEW);
+# :func:`verdict_label` says them in the interface language.
+_VERDICTS_ZH = {
+    "responds more when treated": "触达后响应更多",
+    "responds less when treated": "触达后响应更少",
+    "no clear effect": "无明显效果",
+    TOO_FEW: "客户太少，无法判断",
+}
+
+
+def verdict_label(verdict: str, lang: str = "en") -> str:
+    """A stored verdict as shown in `lang` ("en" or "zh"); unknown verdicts as they are."""
+    return _VERDICTS_ZH.get(verdict, verdict) if lang == "zh" else verdict
+
+
+_SEGMENTS_ZH = {OVERALL: "全部客户", UNSEGMENTED: "未分群"}
+
+
+def segment_label(segment: str, lang: str = "en") -> str:
+    """The table's own rows (all customers, not segmented) in `lang`; other segments as they are."""
+    return _SEGMENTS_ZH.get(segment, segment) if lang == "zh" else segment
+
+
+_TEXT = {
+    "en": {
+        "overall_few": "Overall there are too few customers in one of the groups to tell.",
+        "overall": "Overall, treated customers responded at {treated} against {control} in the "
+        "control group: {uplift} (95% CI {low} to {high}, pp = percentage points): {verdict}.",
+        "sure": " — the interval is above zero",
+        "unsure": ", though the interval includes zero",
+        "best": "Best segment: **{segment}**, uplift {uplift}{sure}.",
+        "worst_negative": ": the campaign put these customers off; leave them out next time",
+        "worst_positive": ", still clearly positive",
+        "worst_unclear": ": no clear effect; the budget is probably better spent elsewhere",
+        "worst": "Worst segment: **{segment}**, uplift {uplift}{tail}.",
+        "few": "Too few customers to tell for {segments} (fewer than {min_group} treated or "
+        "control customers).",
+        "list_sep": ", ",
+    },
+    "zh": {
+        "overall_few": "整体而言，有一组客户太少，无法判断。",
+        "overall": "整体而言，实验组客户的响应率为 {treated}，对照组为 {control}：{uplift}"
+        "（95% 置信区间 {low} 至 {high}，pp = 百分点）：{verdict}。",
+        "sure": "——区间高于零",
+        "unsure": "，但区间包含零",
+        "best": "最佳分群：**{segment}**，提升 {uplift}{sure}。",
+        "worst_negative": "：这次活动让这些客户反感，下次请把他们排除在外",
+        "worst_positive": "，仍明显为正",
+        "worst_unclear": "：没有明显效果，预算花在别处可能更好",
+        "worst": "最差分群：**{segment}**，提升 {uplift}{tail}。",
+        "few": "{segments} 的客户太少，无法判断（实验组或对照组不足 {min_group} 人）。",
+        "list_sep": "、",
+    },
+}
+
+
 def _verdict(iv: Interval) -> str:
     if iv.low > 0:
         return "responds more when treated"
@@ -537,8 +594,13 @@ def uplift_table(
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
 
-def highlights(table: pd.DataFrame, names: dict[str, str] | None = None) -> list[str]:
-    """Plain sentences: the overall effect, the best and the worst segment, the undecided."""
+def highlights(
+    table: pd.DataFrame, names: dict[str, str] | None = None, lang: str = "en"
+) -> list[str]:
+    """Plain sentences: the overall effect, the best and the worst segment, the undecided.
+
+    ``lang`` ("en" or "zh") is the sentences' language; numbers read the same in both.
+    """
     names = names or {}
     out: list[str] = []
 
@@ -552,40 +614,63 @@ def highlights(table: pd.DataFrame, names: dict[str, str] | None = None) -> list
     if len(overall):
         o = overall.iloc[0]
         if o["verdict"] == TOO_FEW:
-            out.append("Overall there are too few customers in one of the groups to tell.")
+            out.append(phrase(_TEXT, lang, "overall_few"))
         else:
             out.append(
-                f"Overall, treated customers responded at {o['rate_treated']:.1%} against "
-                f"{o['rate_control']:.1%} in the control group: {pct(o['uplift'])} "
-                f"(95% CI {pct(o['uplift_low'])} to {pct(o['uplift_high'])}, pp = percentage "
-                f"points): {o['verdict']}."
+                phrase(
+                    _TEXT,
+                    lang,
+                    "overall",
+                    treated=f"{o['rate_treated']:.1%}",
+                    control=f"{o['rate_control']:.1%}",
+                    uplift=pct(o["uplift"]),
+                    low=pct(o["uplift_low"]),
+                    high=pct(o["uplift_high"]),
+                    verdict=verdict_label(o["verdict"], lang),
+                )
             )
     segs = table[(table["segment"] != OVERALL) & (table["verdict"] != TOO_FEW)]
     if len(segs) >= 2:
         best = segs.loc[segs["uplift"].idxmax()]
         worst = segs.loc[segs["uplift"].idxmin()]
-        sure = (
-            " — the interval is above zero"
-            if best["uplift_low"] > 0
-            else ", though the interval includes zero"
-        )
+        sure = phrase(_TEXT, lang, "sure" if best["uplift_low"] > 0 else "unsure")
         out.append(
-            f"Best segment: **{label(best['segment'])}**, uplift {pct(best['uplift'])}{sure}."
+            phrase(
+                _TEXT,
+                lang,
+                "best",
+                segment=label(best["segment"]),
+                uplift=pct(best["uplift"]),
+                sure=sure,
+            )
         )
         if worst["uplift_high"] < 0:
-            tail = ": the campaign put these customers off; leave them out next time"
+            tail = phrase(_TEXT, lang, "worst_negative")
         elif worst["uplift_low"] > 0:
-            tail = ", still clearly positive"
+            tail = phrase(_TEXT, lang, "worst_positive")
         else:
-            tail = ": no clear effect; the budget is probably better spent elsewhere"
+            tail = phrase(_TEXT, lang, "worst_unclear")
         out.append(
-            f"Worst segment: **{label(worst['segment'])}**, uplift {pct(worst['uplift'])}{tail}."
+            phrase(
+                _TEXT,
+                lang,
+                "worst",
+                segment=label(worst["segment"]),
+                uplift=pct(worst["uplift"]),
+                tail=tail,
+            )
         )
     few = table[(table["segment"] != OVERALL) & (table["verdict"] == TOO_FEW)]
     if len(few):
+        sep = phrase(_TEXT, lang, "list_sep")
         out.append(
-            f"Too few customers to tell for {', '.join(label(s) for s in few['segment'])} "
-            f"(fewer than {MIN_GROUP} treated or control customers)."
+            phrase(
+                _TEXT,
+                lang,
+                "few",
+                segments=sep.join(label(s) for s in few["segment"]),
+                min_group=MIN_GROUP,
+            )
         )
     return out
 

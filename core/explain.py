@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from core.locale import phrase
 from core.profiles import _default_units, category_label, class_tfidf, feature_columns
 
 MIN_GROUP = 5  # fewer customers on either side: no statistics, a message instead
@@ -76,6 +77,82 @@ _SAY: dict[str, tuple[str, str]] = {
 }
 _UNIT_WORD = {"days": " days", "stars": " stars", "chars": " characters"}
 
+# The whole-sentence phrases in each interface language (numbers are formatted the same way).
+_TEXT = {
+    "en": {
+        "too_few": "Select at least {min_group} customers to see what sets them apart "
+        "({n} selected).",
+        "no_rest": "The selection covers (nearly) every customer: there is no rest to compare "
+        "it with.",
+        "nothing": "Nothing stands out: these customers look like the rest on every measure.",
+        "share_label": "Share of spend on {cat}",
+        "numeric": "{text} than the rest (avg {a} vs {b})",
+        "top_category": "{a} buy mostly {value} vs {b} of the rest",
+        "attribute": "{a} have {column} '{value}' vs {b} of the rest",
+        "words": "Reviews mention {words}",
+    },
+    "zh": {
+        "too_few": "请至少选择 {min_group} 位客户，才能看出他们与其他客户的不同（当前选中 {n} 位）。",
+        "no_rest": "选中的客户（几乎）就是全部客户：没有其他客户可以比较。",
+        "nothing": "没有突出之处：这些客户在各项指标上都与其他客户相似。",
+        "share_label": "{cat} 消费占比",
+        "numeric": "{text}（平均 {a} 对比 {b}）",
+        "top_category": "{a} 主要购买 {value}，其他客户为 {b}",
+        "attribute": "{a} 的 {column} 为“{value}”，其他客户为 {b}",
+        "words": "评论常提到 {words}",
+    },
+}
+# Chinese says a feature as its subject plus the word for "more" / "less" ("消费比其他客户多
+# 45%", "消费是其他客户的 3.2 倍"); a fixed sentence where English has no magnitude.
+_ZH_SAY: dict[str, tuple[str, str, str]] = {
+    "monetary": ("消费", "多", "少"),
+    "frequency": ("下单次数", "多", "少"),
+    "recency_days": ("距上次下单的天数", "多", "少"),
+    "tenure_days": ("成为客户的时长", "长", "短"),
+    "avg_order_value": ("客单价", "高", "低"),
+    "avg_days_between_orders": ("两次下单的间隔", "长", "短"),
+    "items_per_order": ("每单购买件数", "多", "少"),
+    "orders_last_90d": ("近 90 天的下单次数", "多", "少"),
+    "spend_last_90d": ("近 90 天的消费", "多", "少"),
+    "distinct_products": ("购买的不同商品数", "多", "少"),
+    "distinct_categories": ("购买涉及的品类数", "多", "少"),
+    "holiday_share": ("11–12 月的消费占比", "高", "低"),
+    "discount_rate": ("折扣率", "高", "低"),
+    "return_rate": ("退货率", "高", "低"),
+    "review_count": ("评论数", "多", "少"),
+    "avg_review_length": ("评论长度", "长", "短"),
+    "avg_rating": ("评分", "高", "低"),
+    "low_rating_share": ("低分评价（2 星及以下）占比", "高", "低"),
+    "account_age_days": ("注册时长", "长", "短"),
+}
+_ZH_FIXED: dict[str, tuple[str | None, str | None]] = {
+    "recency_days": (None, "最近一次下单比其他客户更近"),
+    "avg_rating": ("评分高于其他客户", "评分低于其他客户"),
+    "account_age_days": (None, "注册时间比其他客户晚"),
+}
+_ZH_LABEL = {
+    "monetary": "净消费",
+    "frequency": "订单数",
+    "recency_days": "距上次购买天数",
+    "tenure_days": "成为客户的天数",
+    "avg_order_value": "平均订单金额",
+    "avg_days_between_orders": "平均下单间隔（天）",
+    "items_per_order": "每单平均件数",
+    "orders_last_90d": "近 90 天订单数",
+    "spend_last_90d": "近 90 天净消费",
+    "distinct_products": "购买的不同商品数",
+    "distinct_categories": "购买的不同品类数",
+    "holiday_share": "11–12 月消费占比",
+    "discount_rate": "折扣率",
+    "return_rate": "退货率",
+    "review_count": "评论数",
+    "avg_review_length": "平均评论长度（字符）",
+    "avg_rating": "平均评分",
+    "low_rating_share": "低分评价（2 星及以下）占比",
+    "account_age_days": "注册天数",
+}
+_ZH_UNIT_WORD = {"days": " 天", "stars": " 星", "chars": " 个字符"}
+
 
 @dataclass
 class SelectionExplanation:
@@ -108,6 +185,7 @@ def explain_selection(
     category_labels: Mapping[str, str] | None = None,
     max_sentences: int = 6,
     top_words: int = 8,
+    lang: str = "en",
 ) -> SelectionExplanation:
     """Compare the rows of `df` where `mask` is True with the other rows.
 
@@ -116,7 +194,8 @@ def explain_selection(
     (optional). ``categorical``: the attribute columns to test for over-representation; None
     takes every text or boolean column with 2 to 50 values (not ``customer_id``). The derived
     favourite category is added whenever ``share_*`` features are present. ``features``: the
-    numeric columns to compare (default: :func:`core.profiles.feature_columns`).
+    numeric columns to compare (default: :func:`core.profiles.feature_columns`). ``lang``:
+    the language of the message, the sentences and the feature labels ("en" or "zh").
     """
     sel = np.asarray(mask)
     if sel.dtype != bool:
@@ -128,15 +207,13 @@ def explain_selection(
         return SelectionExplanation(
             n_sel,
             n_rest,
-            message=f"Select at least {MIN_GROUP} customers to see what sets them apart "
-            f"({n_sel} selected).",
+            message=phrase(_TEXT, lang, "too_few", min_group=MIN_GROUP, n=n_sel),
         )
     if n_rest < MIN_GROUP:
         return SelectionExplanation(
             n_sel,
             n_rest,
-            message="The selection covers (nearly) every customer: there is no rest to compare "
-            "it with.",
+            message=phrase(_TEXT, lang, "no_rest"),
         )
     df = df.reset_index(drop=True)
     all_units = {**_default_units(), **dict(units or {})}
@@ -151,7 +228,7 @@ def explain_selection(
     for c in cols:
         if c.startswith("share_"):
             all_units.setdefault(c, "share")
-    numeric = _numeric_table(df, sel, cols, all_units, labels)
+    numeric = _numeric_table(df, sel, cols, all_units, labels, lang)
 
     cat_df = df
     if categorical is None:
@@ -177,16 +254,23 @@ def explain_selection(
     cat = _categorical_table(cat_df, sel, categorical)
 
     words = _words(df, sel, reviews, top_words)
-    sentences = _sentences(numeric, cat, words, max_sentences)
+    sentences = _sentences(numeric, cat, words, max_sentences, lang)
     return SelectionExplanation(n_sel, n_rest, numeric, cat, words, sentences)
 
 
 # ------------------------------------------------------------------------- numeric
-def feature_label(column: str, category_labels: Mapping[str, str] | None = None) -> str:
-    """A readable name: the catalogue description, or 'Share of spend on X' for share_*."""
+def feature_label(
+    column: str, category_labels: Mapping[str, str] | None = None, lang: str = "en"
+) -> str:
+    """A readable name: the catalogue description, or 'Share of spend on X' for share_*.
+
+    In Chinese: a short Chinese name for catalogue features, the column itself for others.
+    """
     if column.startswith("share_"):
         cat = (category_labels or {}).get(column) or category_label(column)
-        return f"Share of spend on {cat}"
+        return phrase(_TEXT, lang, "share_label", cat=cat)
+    if lang != "en":
+        return _ZH_LABEL.get(column, column) if lang == "zh" else column
     desc = _descriptions().get(column)
     if desc:
         return desc
@@ -208,6 +292,7 @@ def _numeric_table(
     cols: list[str],
     units: Mapping[str, str],
     labels: Mapping[str, str],
+    lang: str = "en",
 ) -> pd.DataFrame:
     rows = []
     for c in cols:
@@ -226,7 +311,7 @@ def _numeric_table(
         rows.append(
             {
                 "feature": c,
-                "label": feature_label(c, labels),
+                "label": feature_label(c, labels, lang),
                 "unit": units.get(c, ""),
                 "selection": ma,
                 "rest": mb,
@@ -303,7 +388,7 @@ def _words(
 
 
 # ----------------------------------------------------------------------- sentences
-def _fmt(v: float, unit: str) -> str:
+def _fmt(v: float, unit: str, lang: str = "en") -> str:
     if not math.isfinite(v):
         return "—"
     if unit == "currency":
@@ -314,7 +399,8 @@ def _fmt(v: float, unit: str) -> str:
     digits = 0 if abs(v) >= 100 else 1
     if unit == "stars":
         digits = 2
-    return f"{v:,.{digits}f}{_UNIT_WORD.get(unit, '')}"
+    words = _ZH_UNIT_WORD if lang == "zh" else _UNIT_WORD
+    return f"{v:,.{digits}f}{words.get(unit, '')}"
 
 
 def _magnitude(ratio: float) -> str | None:
@@ -325,34 +411,68 @@ def _magnitude(ratio: float) -> str | None:
     return f"{abs(ratio - 1):.0%}"
 
 
-def numeric_sentence(row: Mapping) -> str:
+def _numeric_text_zh(row: Mapping, higher: bool) -> str:
+    """'消费是其他客户的 3.2 倍' / '客单价比其他客户低 45%' (without the averages)."""
+    feature = str(row["feature"])
+    fixed = _ZH_FIXED.get(feature, (None, None))[0 if higher else 1]
+    if fixed:
+        return fixed
+    if feature in _ZH_SAY:
+        subject, more, less = _ZH_SAY[feature]
+    elif feature.startswith("share_"):
+        cat = str(row["label"]).removesuffix(" 消费占比")
+        subject, more, less = f"在 {cat} 上的消费占比", "高", "低"
+    else:
+        subject, more, less = f"{row['label']} ", "高", "低"
+    word = more if higher else less
+    if subject.endswith("比"):  # "占比比其他客户高" stumbles; a comma reads naturally
+        subject += "，"
+    ratio = float(row["ratio"])
+    if not math.isfinite(ratio) or ratio <= 0:
+        return f"{subject}{word}于其他客户"
+    if ratio >= 1.5:
+        return f"{subject}是其他客户的 {ratio:.1f} 倍"
+    return f"{subject}比其他客户{word} {abs(ratio - 1):.0%}"
+
+
+def numeric_sentence(row: Mapping, lang: str = "en") -> str:
     """'Spends 3.2× more than the rest (avg $1,204 vs $376)' for one row of the numeric table."""
     higher = row["selection"] > row["rest"]
     feature, unit = str(row["feature"]), str(row.get("unit") or "")
-    if feature in _SAY:
-        template = _SAY[feature][0 if higher else 1]
-    elif feature.startswith("share_"):
-        cat = str(row["label"]).removeprefix("Share of spend on ")
-        template = f"Spends {{x}} {'more' if higher else 'less'} of their budget on {cat}"
+    if lang == "zh":
+        text = _numeric_text_zh(row, higher)
     else:
-        template = f"{row['label']}: {{x}} {'higher' if higher else 'lower'}"
-    mag = _magnitude(float(row["ratio"]))
-    text = template.replace("{x}", mag) if mag else template.replace(" {x}", "")
-    a, b = _fmt(float(row["selection"]), unit), _fmt(float(row["rest"]), unit)
-    return f"{text} than the rest (avg {a} vs {b})"
+        if feature in _SAY:
+            template = _SAY[feature][0 if higher else 1]
+        elif feature.startswith("share_"):
+            cat = str(row["label"]).removeprefix("Share of spend on ")
+            template = f"Spends {{x}} {'more' if higher else 'less'} of their budget on {cat}"
+        else:
+            template = f"{row['label']}: {{x}} {'higher' if higher else 'lower'}"
+        mag = _magnitude(float(row["ratio"]))
+        text = template.replace("{x}", mag) if mag else template.replace(" {x}", "")
+    a = _fmt(float(row["selection"]), unit, lang)
+    b = _fmt(float(row["rest"]), unit, lang)
+    return phrase(_TEXT, lang, "numeric", text=text, a=a, b=b)
 
 
-def categorical_sentence(row: Mapping) -> str:
+def categorical_sentence(row: Mapping, lang: str = "en") -> str:
     """'71% buy mostly Electronics vs 18% of the rest' for one row of the categorical table."""
     a, b = f"{row['selection_share']:.0%}", f"{row['rest_share']:.0%}"
     if row["column"] == TOP_CATEGORY:
-        return f"{a} buy mostly {row['value']} vs {b} of the rest"
-    column = str(row["column"]).replace("_", " ")
-    return f"{a} have {column} '{row['value']}' vs {b} of the rest"
+        return phrase(_TEXT, lang, "top_category", a=a, value=row["value"], b=b)
+    column = str(row["column"])
+    if lang != "zh":  # Chinese keeps the column's own (technical) name
+        column = column.replace("_", " ")
+    return phrase(_TEXT, lang, "attribute", a=a, column=column, value=row["value"], b=b)
 
 
-def words_sentence(words: Sequence[tuple[str, float]], n: int = 5) -> str:
-    return "Reviews mention " + ", ".join(f"'{w}'" for w, _ in words[:n])
+def words_sentence(words: Sequence[tuple[str, float]], n: int = 5, lang: str = "en") -> str:
+    if lang == "zh":
+        listed = "、".join(f"“{w}”" for w, _ in words[:n])
+    else:
+        listed = ", ".join(f"'{w}'" for w, _ in words[:n])
+    return phrase(_TEXT, lang, "words", words=listed)
 
 
 def _sentences(
@@ -360,6 +480,7 @@ def _sentences(
     cat: pd.DataFrame,
     words: list[tuple[str, float]],
     max_sentences: int,
+    lang: str = "en",
 ) -> list[str]:
     out: list[tuple[float, str]] = []
     said_categories: set[str] = set()
@@ -370,18 +491,18 @@ def _sentences(
         for _, r in over.head(2).iterrows():
             # Rank next to the numeric sentences: a gap of 50 points ≈ a large effect (d 1.0).
             strength = 2 * float(r["selection_share"] - r["rest_share"])
-            out.append((strength, categorical_sentence(r)))
+            out.append((strength, categorical_sentence(r, lang)))
             if r["column"] == TOP_CATEGORY:
-                said_categories.add(f"Share of spend on {r['value']}")
+                said_categories.add(phrase(_TEXT, lang, "share_label", cat=r["value"]))
     if not numeric.empty:
         strong = numeric[numeric["effect_size"].abs() >= MIN_EFFECT]
         # "72% buy mostly Grocery" already says what "spends more on Grocery" would.
         strong = strong[~strong["label"].isin(said_categories)]
         for _, r in strong.head(max_sentences).iterrows():
-            out.append((abs(float(r["effect_size"])), numeric_sentence(r)))
+            out.append((abs(float(r["effect_size"])), numeric_sentence(r, lang)))
     ranked = [s for _, s in sorted(out, key=lambda t: -t[0])][: max(0, max_sentences - 1)]
     if words:
-        ranked.append(words_sentence(words))
+        ranked.append(words_sentence(words, lang=lang))
     if not ranked:
-        ranked.append("Nothing stands out: these customers look like the rest on every measure.")
+        ranked.append(phrase(_TEXT, lang, "nothing"))
     return ranked

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from core.features import CATALOGUE, Feature, build_customer_features
+from core.locale import phrase
 from core.segment import NOISE, RFM_SEGMENTS, rfm_grid, rfm_tiers
 from core.workspace import Workspace
 
@@ -42,6 +43,52 @@ NEW = "Not yet a customer"
 RFM_FEATURES = ("recency_days", "frequency", "monetary")
 THRESHOLDS = ("fixed", "per_cutoff")
 _RUN_COLUMNS = {"customer_id", "segment", "confidence", "x", "y"}
+
+# Segment labels stay English ids in the data (NEW, the RFM tiers); these are their display
+# names in other languages (see :func:`segment_label`).
+SEGMENT_LABELS: dict[str, dict[str, str]] = {
+    "zh": {
+        NEW: "尚未成为客户",
+        "Champions": "冠军客户",
+        "Loyal": "忠诚客户",
+        "Potential loyalists": "潜在忠诚客户",
+        "New customers": "新客户",
+        "Promising": "有潜力客户",
+        "Need attention": "需要关注",
+        "At risk": "流失风险",
+        "Can't lose them": "不能失去的客户",
+        "Hibernating": "休眠客户",
+        "Lost": "已流失客户",
+    }
+}
+_TEXT = {
+    "en": {
+        "flow": "{count} {src} → {dst} ({pct} of {src}",
+        "flow_spend": "; {spend} spent before the first date",
+        "flow_end": ")",
+        "approximation": "this run's method ({method}) does not assign by nearest centre; "
+        "re-applying it by nearest segment centre is an approximation",
+        "gone": "{count} customers known at the first date are not known at the second",
+        "new": "{count} customers had no purchase before the first date (not yet known, or known "
+        "but not buying): they start in “{new}”",
+    },
+    "zh": {
+        "flow": "{count} 位客户：{src} → {dst}（占 {src} 的 {pct}",
+        "flow_spend": "；第一个日期前共消费 {spend}",
+        "flow_end": "）",
+        "approximation": "该运行的方法（{method}）并不按最近中心分配客户；按最近的分群中心重新应用"
+        "只是近似",
+        "gone": "{count} 位在第一个日期已知的客户在第二个日期不再出现",
+        "new": "{count} 位客户在第一个日期前没有购买（当时未知，或已知但未购买）：他们从“{new}”"
+        "开始",
+    },
+}
+
+
+def segment_label(segment: str, lang: str = "en") -> str:
+    """How a segment id is shown in `lang`: :data:`NEW` and the RFM tiers are translated,
+    other segments (a run's "Segment 1", user names) are shown as they are."""
+    return SEGMENT_LABELS.get(lang, {}).get(segment, segment)
 
 
 # ------------------------------------------------------------------------------ flows
@@ -138,13 +185,15 @@ def largest_flows(
     by: str = "customers",
     names: dict[str, str] | None = None,
     include_new: bool = False,
+    lang: str = "en",
 ) -> list[str]:
     """The `k` largest moves as sentences, e.g. "412 Loyal → At risk (23% of Loyal)".
 
     Customers who stayed in their segment are not moves and are left out. ``by="revenue"``
     ranks flows by the spend at the first date of the customers moving (needs a table built
     with weights). `names` renames segments for display. Flows out of :data:`NEW` (customers
-    acquired between the dates) are left out unless `include_new`.
+    acquired between the dates) are left out unless `include_new`. ``lang`` ("en" or "zh"):
+    the sentences' language; segments without a name in `names` get :func:`segment_label`.
     """
     if by not in ("customers", "revenue"):
         raise ValueError(f"largest_flows: by must be 'customers' or 'revenue', not {by!r}")
@@ -158,13 +207,14 @@ def largest_flows(
     moves = moves.sort_values([col, "customers"], ascending=False).head(max(0, int(k)))
     out = []
     for row in moves.itertuples(index=False):
-        src, dst = names.get(row[0], row[0]), names.get(row[1], row[1])
+        src = names[row[0]] if row[0] in names else segment_label(row[0], lang)
+        dst = names[row[1]] if row[1] in names else segment_label(row[1], lang)
         share = row.share_of_from
         pct = "<1%" if share < 0.005 else f"{share:.0%}"
-        text = f"{row.customers:,} {src} → {dst} ({pct} of {src}"
+        text = phrase(_TEXT, lang, "flow", count=f"{row.customers:,}", src=src, dst=dst, pct=pct)
         if by == "revenue":
-            text += f"; {row.revenue_at_a:,.0f} spent before the first date"
-        out.append(text + ")")
+            text += phrase(_TEXT, lang, "flow_spend", spend=f"{row.revenue_at_a:,.0f}")
+        out.append(text + phrase(_TEXT, lang, "flow_end"))
     return out
 
 
@@ -436,11 +486,13 @@ def compute_migration(
     method: str = "rfm",
     thresholds: str = "fixed",
     run_id: str | None = None,
+    lang: str = "en",
 ) -> Migration:
     """Segments at two cutoffs (only orders before each count) and the flows between them.
 
     `method` is ``"rfm"`` (tiers; `thresholds` ``"fixed"`` at A or ``"per_cutoff"``) or
-    ``"run"`` (segmentation run `run_id` re-applied by nearest centre).
+    ``"run"`` (segmentation run `run_id` re-applied by nearest centre). ``lang``: the language
+    of the notes ("en" or "zh"); the segment labels in the data stay the English ids.
     """
     a, b = _as_cutoff(cutoff_a, "first date"), _as_cutoff(cutoff_b, "second date")
     if a >= b:
@@ -463,10 +515,7 @@ def compute_migration(
         run_seg = pd.read_parquet(run.path / "segments.parquet")
         run_method = (run.params or {}).get("method", "")
         if run_method not in ("kmeans", "minibatch_kmeans"):
-            notes.append(
-                f"this run's method ({run_method}) does not assign by nearest centre; "
-                "re-applying it by nearest segment centre is an approximation"
-            )
+            notes.append(phrase(_TEXT, lang, "approximation", method=run_method))
     else:
         raise ValueError(f"method must be 'rfm' or 'run', not {method!r}")
     fa = build_customer_features(paths, feats, cutoff=a)
@@ -478,7 +527,7 @@ def compute_migration(
     ids_a = set(fa.data["customer_id"].astype(str))
     gone = ids_a - set(seg_b.index)
     if gone:
-        notes.append(f"{len(gone):,} customers known at the first date are not known at the second")
+        notes.append(phrase(_TEXT, lang, "gone", count=f"{len(gone):,}"))
     money = {}
     for tag, ft in (("a", fa), ("b", fb)):
         m = ft.data.set_index(ft.data["customer_id"].astype(str))["monetary"]
@@ -494,10 +543,7 @@ def compute_migration(
     )
     n_new = int((customers["segment_a"] == NEW).sum())
     if n_new:
-        notes.append(
-            f"{n_new:,} customers had no purchase before the first date (not yet known, or known "
-            f"but not buying): they start in “{NEW}”"
-        )
+        notes.append(phrase(_TEXT, lang, "new", count=f"{n_new:,}", new=segment_label(NEW, lang)))
     flows = migration_table(seg_a, seg_b, weights=pd.Series(money["a"], index=seg_b.index))
     label = "RFM tiers" if method == "rfm" else f"run {run_id}"
     return Migration(customers, flows, a, b, label, notes)

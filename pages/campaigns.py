@@ -15,18 +15,21 @@ from core.campaign import (
     list_campaigns,
     read_campaign_file,
     record_campaign,
+    segment_label,
+    verdict_label,
 )
 from core.ingest import SUPPORTED_EXTENSIONS
 from core.pipeline import segment_names
 from dashboard import state
 from dashboard.components.empty import require_segment_run
 from dashboard.components.format import fmt_int, fmt_money, fmt_pct
-from dashboard.i18n import t
+from dashboard.i18n import current_language, t
 from dashboard.navigation import page
 
 PICK = "camp_pick"
 
 st.title(t("campaigns.title"))
+lang = current_language()
 ws = state.workspace()
 ds, run = require_segment_run(t("campaigns.needs_run"))
 names = segment_names(ws, run.id)
@@ -117,7 +120,7 @@ rep = camp.report
 
 
 def _label(seg: str) -> str:
-    return f"{seg} · {names[seg]}" if seg in names else seg
+    return f"{seg} · {names[seg]}" if seg in names else segment_label(seg, lang)
 
 
 def _pp(x, sign: bool = True) -> str:
@@ -195,7 +198,7 @@ if camp.has_revenue:
 else:
     m4.metric(t("campaigns.metric_responders"), fmt_int(overall["incremental_responders"]))
 
-for sentence in highlights(table, {s: _label(s) for s in table["segment"]}):
+for sentence in highlights(table, {s: _label(s) for s in table["segment"]}, lang=lang):
     st.markdown(sentence)
 
 
@@ -281,10 +284,12 @@ for r in table.itertuples(index=False):
                 high=fmt_money(r.revenue_diff_high),
             ),
         }
-    row[t("campaigns.col.verdict")] = r.verdict
+    row[t("campaigns.col.verdict")] = verdict_label(r.verdict, lang)
     rows.append(row)
 st.dataframe(rows, hide_index=True, width="stretch")
-st.caption(t("campaigns.table_note", min_group=fmt_int(MIN_GROUP), too_few=TOO_FEW))
+st.caption(
+    t("campaigns.table_note", min_group=fmt_int(MIN_GROUP), too_few=verdict_label(TOO_FEW, lang))
+)
 
 st.subheader(t("campaigns.learn_heading"))
 st.markdown(t("campaigns.learn_text"))

@@ -34,7 +34,7 @@ from dashboard.components.map_points import (
     sample_for_map,
     selected_mask,
 )
-from dashboard.i18n import t
+from dashboard.i18n import current_language, t
 
 MAP, SEGMENT, SAVED, CELL = "Map selection", "Segment", "Saved selection", "Confusion cell"
 SOURCES = (MAP, SEGMENT, SAVED)
@@ -229,9 +229,9 @@ sel_sig = hashlib.sha1(np.packbits(in_selection).tobytes()).hexdigest()
 
 
 @st.cache_data(show_spinner=t("explore.explaining"), max_entries=16)
-def _explain(run_id, updated, dataset_id, sig, categorical, names_key, _df, _mask):
-    """Explanation of one selection (keyed by the run, the selection's signature and the
-    segment names, which appear among the attributes)."""
+def _explain(run_id, updated, dataset_id, sig, categorical, names_key, lang, _df, _mask):
+    """Explanation of one selection (keyed by the run, the selection's signature, the segment
+    names, which appear among the attributes, and the language of its sentences)."""
     reviews = ws.load_table(dataset_id, "reviews")
     products = ws.load_table(dataset_id, "products")
     labels = {}
@@ -239,7 +239,7 @@ def _explain(run_id, updated, dataset_id, sig, categorical, names_key, _df, _mas
         cats = products["category"].dropna().astype(str).unique()
         labels = {category_share_feature(c).name: c for c in cats}
     return explain_selection(
-        _df, _mask, reviews, categorical=list(categorical), category_labels=labels
+        _df, _mask, reviews, categorical=list(categorical), category_labels=labels, lang=lang
     )
 
 
@@ -265,6 +265,7 @@ why = _explain(
     sel_sig,
     cat_cols,
     tuple(sorted(names.items())),
+    current_language(),
     seg,
     in_selection,
 )

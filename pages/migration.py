@@ -17,6 +17,7 @@ from core.migration import (
     flow_customers,
     largest_flows,
     reapplicable_run,
+    segment_label,
     segment_order,
 )
 from core.pipeline import segment_names
@@ -24,10 +25,11 @@ from dashboard import state
 from dashboard.components.charts import NOISE_COLOUR, segment_colours
 from dashboard.components.empty import require_dataset
 from dashboard.components.format import fmt_int, fmt_money, fmt_pct
-from dashboard.i18n import t
+from dashboard.i18n import current_language, t
 
 RFM, RUN = "RFM tiers", "A segmentation run"  # option values of the method radio
 st.title(t("migration.title"))
+lang = current_language()
 ws = state.workspace()
 ds = require_dataset()
 
@@ -50,7 +52,7 @@ if first is None or first >= last:
     st.info(t("migration.needs_dates"), icon=":material/info:")
     st.stop()
 
-st.caption(t("migration.caption", new=NEW))
+st.caption(t("migration.caption", new=segment_label(NEW, lang)))
 
 c1, c2 = st.columns(2)
 date_a = c1.date_input(
@@ -105,9 +107,10 @@ if date_a >= date_b:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _migration(scope, dataset_id, created_at, a, b, method, thresholds, run_id, run_updated):
+def _migration(scope, dataset_id, created_at, a, b, method, thresholds, run_id, run_updated, lang):
     """Keyed by workspace, dataset (and its version), both days, the method and the run (and
-    its version): with login, two workspaces can each hold a dataset called "demo"."""
+    its version): with login, two workspaces can each hold a dataset called "demo"; and by the
+    language of the notes."""
     return compute_migration(
         ws,
         dataset_id,
@@ -116,6 +119,7 @@ def _migration(scope, dataset_id, created_at, a, b, method, thresholds, run_id, 
         method=method,
         thresholds=thresholds,
         run_id=run_id,
+        lang=lang,
     )
 
 
@@ -131,13 +135,15 @@ with st.spinner(t("migration.segmenting")):
             thresholds,
             run_id,
             run_updated,
+            lang,
         )
     except ValueError as exc:
         st.error(str(exc), icon=":material/error:")
         st.stop()
 
 flows = mig.flows
-show = lambda s: names.get(s, s)  # noqa: E731
+# A run's own names, else the display name (NEW and the RFM tiers are translated).
+show = lambda s: names[s] if s in names else segment_label(s, lang)  # noqa: E731
 n = int(flows["customers"].sum())
 new = int(flows.loc[flows["from"] == NEW, "customers"].sum())
 known = flows[flows["from"] != NEW]
@@ -155,7 +161,7 @@ m2.metric(
     ),
 )
 m3.metric(
-    t("migration.new_on", new=NEW, date=_day(date_a)),
+    t("migration.new_on", new=segment_label(NEW, lang), date=_day(date_a)),
     fmt_int(new),
     help=t("migration.new_help"),
 )
@@ -257,7 +263,7 @@ by = st.radio(
     }.get,
     help=t("migration.rank_help"),
 )
-sentences = largest_flows(flows, 5, by=by, names=names)
+sentences = largest_flows(flows, 5, by=by, names=names, lang=lang)
 st.markdown("\n".join(f"- {s}" for s in sentences) if sentences else t("migration.nobody_moved"))
 for note in mig.notes:
     st.caption(note)
@@ -310,7 +316,9 @@ rows = rows.rename(
         "monetary_b": f"spend_to_{date_b:%Y-%m-%d}",
     }
 )
-slug = re.sub(r"[^a-z0-9]+", "_", f"{show(pick[0])}_to_{show(pick[1])}".lower()).strip("_")
+# The file name from the (English) ids: a translated name would leave no ASCII to slug.
+plain = lambda s: names.get(s, s)  # noqa: E731
+slug = re.sub(r"[^a-z0-9]+", "_", f"{plain(pick[0])}_to_{plain(pick[1])}".lower()).strip("_")
 st.download_button(
     t("migration.download", count=fmt_int(len(rows))),
     to_safe_csv_bytes(rows),

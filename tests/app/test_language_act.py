@@ -45,9 +45,9 @@ def test_campaigns_page_in_chinese(segmented_zh):
     text = page_texts(at)
     assert "各分群的提升" in text and "了解谁会响应" in text
     assert any(e.label == "从 demo_campaign.csv 读取的内容" for e in at.expander)
-    # The campaign's default name is the translated demo name; core sentences stay English.
+    # The campaign's default name is the translated demo name; core sentences are Chinese too.
     assert "演示折扣邮件" in at.selectbox(key="camp_pick").options[0]
-    assert "Overall, treated customers responded at" in text
+    assert "整体而言，实验组客户的响应率为" in text
     # A rerun keeps the (Chinese) campaign picker valid.
     at.run()
     assert not at.exception, at.exception

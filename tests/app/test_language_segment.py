@@ -7,8 +7,6 @@ import json
 import pytest
 from pagetest import app_in, page_texts, small_segmented_workspace
 
-from core.migration import NEW
-
 
 @pytest.fixture(scope="module")
 def small_segmented(tmp_path_factory):
@@ -84,7 +82,7 @@ def test_migration_in_chinese(small_segmented):
     assert method.label == "客户分群方式" and method.options == ["RFM 分层", "已有的分群运行"]
     labels = [m.label for m in at.metric]
     assert "客户数" in labels and "分群变化率" in labels
-    assert any(lab.endswith(f"时为 {NEW}") for lab in labels)  # core's own name stays as is
+    assert any(lab.endswith("时为 尚未成为客户") for lab in labels)  # NEW, shown in Chinese
     assert "最大的迁移" in page_texts(at)
     table = next(d.value for d in at.dataframe if "客户数" in d.value.columns)
     assert table["客户数"].sum() == 600
