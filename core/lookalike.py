@@ -33,9 +33,28 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from core.locale import phrase
+
 METHODS = ("knn", "centroid")
 DEFAULT_K = 10
 DEFAULT_MAX_SEEDS = 2_000
+
+# The notes as the user reads them. A result keeps each note as (key, values) in `note_keys`,
+# so a page can say it in the language of the moment (:func:`note_text`); `notes` is English.
+_TEXT = {
+    "en": {
+        "all_seed": "every customer is in the seed: there is nobody left to suggest",
+        "seed_sampled": "the seed has {n_seed} customers: compared with a random sample of "
+        "{max_seeds} of them",
+        "fewer": "asked for {n} lookalikes but only {n_candidates} customers are outside the "
+        "seed: all of them are listed",
+    },
+    "zh": {
+        "all_seed": "所有客户都在种子中：没有可推荐的客户了",
+        "seed_sampled": "种子共有 {n_seed} 位客户：只与其中随机抽取的 {max_seeds} 位比较",
+        "fewer": "要求 {n} 位相似客户，但种子之外只有 {n_candidates} 位客户：已全部列出",
+    },
+}
 
 
 @dataclass
@@ -48,6 +67,16 @@ class LookalikeResult:
     n_seed: int
     n_candidates: int
     notes: list[str] = field(default_factory=list)
+    note_keys: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+
+    def notes_in(self, lang: str = "en") -> list[str]:
+        """The notes in `lang` ("en" gives :attr:`notes`)."""
+        return [note_text(key, values, lang) for key, values in self.note_keys]
+
+
+def note_text(key: str, values: dict[str, str], lang: str = "en") -> str:
+    """One note of a :class:`LookalikeResult` (an item of its ``note_keys``) in `lang`."""
+    return phrase(_TEXT, lang, key, **values)
 
 
 def _unit_rows(X: np.ndarray) -> np.ndarray:
@@ -106,12 +135,10 @@ def find_lookalikes(
     cand_rows = np.flatnonzero(~mask)
     if not len(seed_rows):
         raise ValueError("the seed is empty: select at least one customer to find lookalikes")
-    notes: list[str] = []
+    note_keys: list[tuple[str, dict[str, str]]] = []
     if not len(cand_rows):
-        notes.append("every customer is in the seed: there is nobody left to suggest")
-        return LookalikeResult(
-            _table(cand_rows, np.empty(0), ids), method, len(seed_rows), 0, notes
-        )
+        note_keys.append(("all_seed", {}))
+        return _result(_table(cand_rows, np.empty(0), ids), method, len(seed_rows), 0, note_keys)
 
     X = X.astype(np.float32, copy=False)
     if method == "centroid":
@@ -122,24 +149,25 @@ def find_lookalikes(
         if len(seeds) > max_seeds:
             rng = np.random.default_rng(random_state)
             seeds = np.sort(rng.choice(seeds, max_seeds, replace=False))
-            notes.append(
-                f"the seed has {len(seed_rows):,} customers: compared with a random sample of "
-                f"{max_seeds:,} of them"
+            note_keys.append(
+                ("seed_sampled", {"n_seed": f"{len(seed_rows):,}", "max_seeds": f"{max_seeds:,}"})
             )
         sim = _mean_top_k_cosine(_unit_rows(X[cand_rows]), _unit_rows(X[seeds]), min(k, len(seeds)))
 
     take = min(n, len(cand_rows))
     if take < n:
-        notes.append(
-            f"asked for {n:,} lookalikes but only {len(cand_rows):,} customers are outside the "
-            "seed: all of them are listed"
-        )
+        note_keys.append(("fewer", {"n": f"{n:,}", "n_candidates": f"{len(cand_rows):,}"}))
     top = np.argpartition(-sim, take - 1)[:take] if take < len(sim) else np.arange(len(sim))
     # Best first; ties by row so the same input gives the same order.
     top = top[np.lexsort((cand_rows[top], -sim[top]))]
-    return LookalikeResult(
-        _table(cand_rows[top], sim[top], ids), method, len(seed_rows), len(cand_rows), notes
+    return _result(
+        _table(cand_rows[top], sim[top], ids), method, len(seed_rows), len(cand_rows), note_keys
     )
+
+
+def _result(table, method, n_seed, n_candidates, note_keys) -> LookalikeResult:
+    notes = [note_text(key, values) for key, values in note_keys]
+    return LookalikeResult(table, method, n_seed, n_candidates, notes, note_keys)
 
 
 def _mean_top_k_cosine(C: np.ndarray, S: np.ndarray, k: int, chunk: int = 8192) -> np.ndarray:

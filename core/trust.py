@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
+from core.locale import phrase
 from core.segment import NOISE, make_segmenter
 from core.workspace import Workspace, atomic_write_json
 
@@ -49,12 +50,57 @@ MAX_ROWS = 20_000
 METHOD_MAX_ROWS = {"hdbscan": 5_000, "agglomerative": 10_000, "autoencoder_kmeans": 10_000}
 TRUST_FILE = "trust.json"
 
+# What the user reads. Verdicts and notes are stored in English (trust.json, the summary
+# table's values) and translated when shown: see :func:`verdict_label` and :func:`stability_notes`.
+_TEXT = {
+    "en": {
+        "stable": "stable",
+        "so-so": "so-so",
+        "unstable": "unstable",
+        "not checked": "not checked",
+        "sampled": "checked on a random sample of {cap} of {n} customers (seed {seed}) to keep "
+        "the check to about a minute",
+    },
+    "zh": {
+        "stable": "稳定",
+        "so-so": "一般",
+        "unstable": "不稳定",
+        "not checked": "未检验",
+        "sampled": "为把检验控制在约一分钟内，从 {n} 位客户中随机抽取 {cap} 位进行检验（随机种子 {seed}）",
+    },
+}
+VERDICTS = ("stable", "so-so", "unstable", "not checked")
+
 
 def stability_verdict(value: float | None) -> str:
     """'stable' (≥ 0.75), 'so-so' (0.6–0.75), 'unstable' (< 0.6), or 'not checked'."""
     if value is None or not np.isfinite(value):
         return "not checked"
     return "stable" if value >= STABLE else "so-so" if value >= SO_SO else "unstable"
+
+
+def verdict_label(verdict: str, lang: str = "en") -> str:
+    """A stored verdict ('stable', 'so-so', ...) as the user reads it in `lang`.
+
+    Anything that is not one of :data:`VERDICTS` (a page's own wording) comes back unchanged.
+    """
+    return phrase(_TEXT, lang, verdict) if verdict in VERDICTS else verdict
+
+
+def _sample_note(cap: int, n: int, seed: int, lang: str = "en") -> str:
+    return phrase(_TEXT, lang, "sampled", cap=f"{cap:,}", n=f"{n:,}", seed=seed)
+
+
+def stability_notes(result: StabilityResult, lang: str = "en") -> list[str]:
+    """The notes of a stability check in `lang` (stored in English; English returns them as is).
+
+    A note this module did not write (an older or hand-edited trust.json) stays as it is.
+    """
+    if lang == "en":
+        return list(result.notes)
+    english = _sample_note(result.sample_size, result.n_customers, result.seed)
+    translated = _sample_note(result.sample_size, result.n_customers, result.seed, lang)
+    return [translated if note == english else note for note in result.notes]
 
 
 # ------------------------------------------------------------------------- per customer
@@ -266,10 +312,7 @@ def segment_stability(
     universe = np.arange(len(X))
     if len(X) > cap:
         universe = np.sort(rng.choice(len(X), cap, replace=False))
-        notes.append(
-            f"checked on a random sample of {cap:,} of {len(X):,} customers (seed {seed}) to keep "
-            "the check to about a minute"
-        )
+        notes.append(_sample_note(cap, len(X), seed))
     m = max(2, int(round(frac * len(universe))))
     if params.get("min_cluster_size"):  # an absolute count: keep it the same share of customers
         params["min_cluster_size"] = max(5, round(params["min_cluster_size"] * m / len(X)))
@@ -377,11 +420,13 @@ def trust_summary(
     segments: pd.DataFrame,
     margins: pd.DataFrame | None = None,
     stability: StabilityResult | None = None,
+    lang: str = "en",
 ) -> pd.DataFrame:
     """One row per segment: customers, median confidence, borderline share, stability, verdict.
 
     `borderline_share` is the share of the segment's customers whose centroid margin is below
-    :data:`BORDERLINE_MARGIN` (NaN without margins).
+    :data:`BORDERLINE_MARGIN` (NaN without margins). `verdict` is in `lang` (see
+    :func:`verdict_label`).
     """
     seg = segments["segment"].astype(str)
     names = sorted(set(seg) - {NOISE_LABEL}, key=_segment_sort_key)
@@ -404,7 +449,7 @@ def trust_summary(
             row["borderline_share"] = np.nan
         value = float(stab[s]) if stab is not None and s in stab.index else np.nan
         row["stability"] = value
-        row["verdict"] = stability_verdict(value)
+        row["verdict"] = verdict_label(stability_verdict(value), lang)
         rows.append(row)
     cols = ["segment", "customers", "median_confidence", "borderline_share", "stability", "verdict"]
     return pd.DataFrame(rows, columns=cols)

@@ -15,7 +15,7 @@ import streamlit as st
 from core.explain import TOP_CATEGORY, explain_selection
 from core.export import segment_list, to_safe_csv_bytes
 from core.features import category_share_feature
-from core.lookalike import find_lookalikes
+from core.lookalike import find_lookalikes, note_text
 from core.pipeline import (
     load_segments,
     load_selections,
@@ -334,14 +334,16 @@ if l1.button(t("explore.find_button"), key="explore_find_lookalikes", type="prim
         "sig": (run.id, source_key, sel_sig, int(n_look)),
         "rows": found.table["row"].tolist(),
         "similarity": found.table["similarity"].tolist(),
-        "notes": found.notes,
+        "notes": found.note_keys,  # said in the language of each rerun, see below
     }
 stored = st.session_state.get("explore_lookalikes")
 if not stored or stored["sig"] != (run.id, source_key, sel_sig, int(n_look)):
     l2.caption(t("explore.lookalike_intro"))
     st.stop()
-for note in stored["notes"]:
-    st.caption(note[:1].upper() + note[1:] + ".")
+lang = current_language()
+for key, values in stored["notes"]:
+    note = note_text(key, values, lang)
+    st.caption(note[:1].upper() + note[1:] + ("。" if lang == "zh" else "."))
 look = seg.iloc[stored["rows"]]
 look_list = segment_list(look, names)
 look_list.insert(1, "similarity", stored["similarity"])

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.datasets import compute_dataset_features, load_feature_config
+from core.explain import feature_label
 from core.export import to_safe_csv_bytes
 from core.pipeline import load_segments, load_vectors, save_segment_names, segment_names
 from core.profiles import (
@@ -25,6 +26,7 @@ from core.trust import (
     centroid_margins,
     load_stability,
     run_stability_check,
+    stability_notes,
     trust_summary,
 )
 from core.workspace import atomic_write_json
@@ -110,15 +112,22 @@ RADAR = [
 ]
 
 
+def _feature_name(column: str) -> str:
+    """The feature as a chart axis or table row shows it: English keeps the short column name
+    (the catalogue's English descriptions are sentences), other languages a short label."""
+    return column if lang == "en" else feature_label(column, lang=lang)
+
+
 def _radar(p, colour: str, other=None) -> go.Figure:
     feats = [f for f in RADAR if f in p.z] or list(p.z)[:8]
+    axes = [_feature_name(f) for f in feats]
     fig = go.Figure()
     for prof, col in ((p, colour), (other, "#D55E00")) if other else ((p, colour),):
         vals = [max(-2.5, min(2.5, prof.z.get(f, 0.0))) for f in feats]
         fig.add_trace(
             go.Scatterpolar(
                 r=vals + vals[:1],
-                theta=feats + feats[:1],
+                theta=axes + axes[:1],
                 fill="toself",
                 name=saved_names.get(prof.segment, prof.name),
                 line_color=col,
@@ -196,6 +205,7 @@ if len(ids) >= 2:
         pb = next(p for p in profiles if p.segment == b)
         c1.plotly_chart(_radar(pa, colours[a], pb), width="stretch", key="cmp_radar")
         table = compare_segments(profiles, a, b)
+        table["feature"] = table["feature"].map(_feature_name)
         c2.dataframe(table.round(3), hide_index=True, width="stretch", height=360)
 
 st.subheader(t("profiles.trust"))
@@ -245,7 +255,7 @@ elif st.button(
             status.update(label=t("profiles.check_failed"), state="error")
             st.error(str(exc), icon=":material/error:")
 
-summary = trust_summary(seg_conf, margins, stability)
+summary = trust_summary(seg_conf, margins, stability, lang=lang)
 if is_rfm:
     summary["verdict"] = t("profiles.verdict_rfm")
 summary.insert(1, "name", [saved_names.get(s, name_of.get(s, s)) for s in summary["segment"]])
@@ -280,7 +290,7 @@ if stability is not None:
             size=fmt_int(stability.sample_size),
             ari=f"{stability.ari_mean:.2f}",
         )
-        + "".join(t("profiles.note", note=n) for n in stability.notes)
+        + "".join(t("profiles.note", note=n) for n in stability_notes(stability, lang))
     )
 
 st.markdown(t("profiles.borderline"))

@@ -81,3 +81,73 @@ def test_switching_language_regenerates_the_text(small_segmented):
     assert not at.exception, at.exception
     assert _names(at) == english
     assert not (run.path / "names.json").exists()
+
+
+def _zh_stability_with_a_sample_note(ws):
+    """A saved stability check of the run, made on a sample so it carries a note (stored
+    in English, as the engine writes it)."""
+    from core.pipeline import load_segments, load_vectors
+    from core.trust import save_stability, segment_stability
+
+    run = _run(ws)
+    seg = load_segments(ws, run.id)
+    res = segment_stability(
+        load_vectors(ws, run.id), seg["segment"], "kmeans", k=4, n_runs=2, seed=3, max_rows=300
+    )
+    save_stability(run.path, res)
+    return run, res
+
+
+def test_trust_table_radar_and_compare_in_chinese(small_segmented):
+    run, res = _zh_stability_with_a_sample_note(small_segmented)
+    assert res.notes and "random sample of 300 of 600" in res.notes[0]
+    at = app_in("zh", "profiles")
+    # Verdicts and the sampling note are Chinese on the page, English in trust.json.
+    summary = next(d.value for d in at.dataframe if "verdict" in d.value.columns)
+    assert set(summary["verdict"]) <= {"稳定", "一般", "不稳定"}, set(summary["verdict"])
+    stored = json.loads((run.path / "trust.json").read_text())["stability"]
+    assert {r["verdict"] for r in stored["per_segment"]} <= {"stable", "so-so", "unstable"}
+    agreement = next(c.value for c in at.caption if "调整兰德指数" in c.value)
+    assert "注：" in agreement and "300" in agreement and "600" in agreement
+    assert not re.search(r"\b(checked|random|sample|customers|minute)\b", agreement), agreement
+    # Radar axes and the compare table name the features in Chinese.
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    axes = {a for s in specs for tr in s["data"] for a in tr.get("theta", [])}
+    assert {"距上次购买天数", "订单数", "净消费"} <= axes, axes
+    assert not axes & {"recency_days", "frequency", "monetary"}
+    compare = next(d.value for d in at.dataframe if "z_diff" in d.value.columns)
+    assert "折扣率" in set(compare["feature"]) and "discount_rate" not in set(compare["feature"])
+
+    # English is as before: raw feature names, English verdicts and note.
+    at.selectbox(key="ui_language").set_value("en").run()
+    assert not at.exception, at.exception
+    summary = next(d.value for d in at.dataframe if "verdict" in d.value.columns)
+    assert set(summary["verdict"]) <= {"stable", "so-so", "unstable"}
+    assert any(" Note: checked on a random sample of 300" in c.value for c in at.caption)
+    axes = {
+        a
+        for c in at.get("plotly_chart")
+        for tr in json.loads(c.proto.spec)["data"]
+        for a in tr.get("theta", [])
+    }
+    assert "recency_days" in axes
+    compare = next(d.value for d in at.dataframe if "z_diff" in d.value.columns)
+    assert "discount_rate" in set(compare["feature"])
+    (run.path / "trust.json").unlink()
+
+
+def test_lookalike_note_on_explore_in_chinese(small_segmented):
+    """The note under the lookalikes (Explore) follows the language, even after a switch."""
+    at = app_in("zh", "explore")
+    at.radio(key="explore_source").set_value("Segment").run()
+    at.number_input(key="explore_lookalike_n").set_value(600).run()  # more than are outside
+    at.button(key="explore_find_lookalikes").click().run()
+    assert not at.exception, at.exception
+    note = next(c.value for c in at.caption if "相似客户" in c.value and "已全部列出" in c.value)
+    assert note.endswith("。") and "600" in note and not re.search(r"[A-Za-z]{3,}", note), note
+    at.selectbox(key="ui_language").set_value("en").run()
+    assert not at.exception, at.exception
+    assert any(
+        c.value.startswith("Asked for 600 lookalikes but only ") and c.value.endswith(".")
+        for c in at.caption
+    ), [c.value for c in at.caption]
