@@ -47,11 +47,22 @@ class JobStatus:
     def finished(self) -> bool:
         return self.state in TERMINAL
 
-    def eta_seconds(self) -> float | None:
+    def eta_seconds(self, now: float | None = None) -> float | None:
+        """Time left, extrapolated from the pace up to the last progress report and counted
+        down since. None while too early to tell, or once a step outlasts the estimate (a
+        long step without reports would otherwise sit at "about 0 s left")."""
         if not self.started_at or self.fraction <= 0.02 or self.finished:
             return None
-        elapsed = (self.updated_at or time.time()) - self.started_at
-        return elapsed * (1 - self.fraction) / self.fraction
+        now = time.time() if now is None else now
+        reported = self.updated_at or now
+        left = (reported - self.started_at) * (1 - self.fraction) / self.fraction
+        left -= max(0.0, now - reported)
+        return left if left >= 1 else None
+
+    def step_seconds(self, now: float | None = None) -> float:
+        """How long the current step has run without a new progress report."""
+        now = time.time() if now is None else now
+        return max(0.0, now - (self.updated_at or now))
 
 
 class JobReporter:

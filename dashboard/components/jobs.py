@@ -8,8 +8,11 @@ from core.jobs import is_job, read_status, request_stop
 from dashboard.i18n import t
 
 
-def _fmt_eta(seconds: float | None) -> str:
+def _fmt_eta(seconds: float | None, step_seconds: float = 0.0) -> str:
     if seconds is None:
+        # Past the estimate (or too early for one): say the step is still at work instead.
+        if step_seconds >= 5:
+            return " · " + t("jobs.step_running", seconds=f"{step_seconds:.0f}")
         return ""
     if seconds < 60:
         return " · " + t("jobs.eta_seconds", seconds=f"{seconds:.0f}")
@@ -22,7 +25,7 @@ def job_progress(run, *, key: str) -> str:
     if status.state in ("queued", "running"):
         st.progress(
             min(1.0, max(0.0, status.fraction)),
-            text=f"{status.message}{_fmt_eta(status.eta_seconds())}",
+            text=f"{status.message}{_fmt_eta(status.eta_seconds(), status.step_seconds())}",
         )
         if st.button(
             t("jobs.stop"),

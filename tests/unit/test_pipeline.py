@@ -197,3 +197,14 @@ def test_clustering_notes_report_sampling_and_mostly_noise():
     assert any("are Noise" in n and "K-means" in n for n in notes)
     km = make_segmenter("kmeans", k=3, seed=0)
     assert _clustering_notes(km, km.fit_predict(X)) == []
+
+
+def test_time_left_counts_down_and_gives_way_to_step_time():
+    from core.jobs import JobStatus
+
+    st = JobStatus(state="running", fraction=0.5, started_at=1000.0, updated_at=1010.0)
+    assert st.eta_seconds(now=1010.0) == pytest.approx(10.0)  # half done in 10 s
+    assert st.eta_seconds(now=1014.0) == pytest.approx(6.0)  # counting down since the report
+    assert st.eta_seconds(now=1030.0) is None  # the step outlasted the estimate
+    assert st.step_seconds(now=1030.0) == pytest.approx(20.0)
+    assert JobStatus(state="done", fraction=1.0, started_at=1000.0).eta_seconds() is None
