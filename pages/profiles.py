@@ -206,7 +206,11 @@ if len(ids) >= 2:
         c1.plotly_chart(_radar(pa, colours[a], pb), width="stretch", key="cmp_radar")
         table = compare_segments(profiles, a, b)
         table["feature"] = table["feature"].map(_feature_name)
-        c2.dataframe(table.round(3), hide_index=True, width="stretch", height=360)
+        cols = ("feature", "mean_a", "mean_b", "ratio", "z_a", "z_b", "z_diff")
+        headers = {c: t(f"profiles.cmp_col.{c}", a=label(a), b=label(b)) for c in cols}
+        c2.dataframe(
+            table.round(3), hide_index=True, width="stretch", height=360, column_config=headers
+        )
 
 st.subheader(t("profiles.trust"))
 st.caption(t("profiles.trust_caption", margin=f"{BORDERLINE_MARGIN:.0%}"))
