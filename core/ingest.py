@@ -26,7 +26,7 @@ import re
 import zlib
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.ingest_text import EN, Msg, from_json, partial, to_json
 from core.roles import KEYWORDS, SYNONYMS, TABLE_SIGNALS, normalize_name
 from core.schema import DATE, FLOAT, INT, STRING, TABLES, TableSchema, schema_for, to_snake_case
 
@@ -62,6 +63,9 @@ JSON_EXTENSIONS = (".jsonl", ".ndjson", ".json")
 SUPPORTED_EXTENSIONS = TEXT_EXTENSIONS + EXCEL_EXTENSIONS + PARQUET_EXTENSIONS + JSON_EXTENSIONS
 
 ID_COLUMNS = ("customer_id", "order_id", "product_id", "review_id")
+# The reader's rejected rows carry each reason's structured form (JSON) in this column, which
+# `ingest` takes out again (the rejected frame it returns has `_reason` only).
+_REASON_I18N = "_reason_i18n"
 # What each canonical column is called in messages ("needs a customer id column").
 _HUMAN = {c: c.replace("_", " ") for t in TABLES for c in schema_for(t).column_names}
 
@@ -69,7 +73,13 @@ _HUMAN = {c: c.replace("_", " ") for t in TABLES for c in schema_for(t).column_n
 # --------------------------------------------------------------------------- public types
 class IngestError(ValueError):
     """The file (or its mapping) cannot be ingested at all. The message says why and what
-    was expected, naming the file (and row / column where that applies)."""
+    was expected, naming the file (and row / column where that applies). ``str(exc)`` is
+    English; `message` is the `Msg` (render it in the user's language with
+    `core.ingest_text.render`), or the plain text when the error came from elsewhere."""
+
+    @property
+    def message(self) -> str:
+        return self.args[0] if self.args else ""
 
 
 @dataclass(frozen=True)
@@ -102,10 +112,9 @@ class IngestLimits:
             except ValueError:
                 value = None
             if value is None or not math.isfinite(value) or value <= 0:
-                what = "a positive number of megabytes" if unit == MB else "a positive whole number"
+                what = Msg("what_mb") if unit == MB else Msg("what_int")
                 raise IngestError(
-                    f"environment variable {var}={raw!r} is not a valid limit: expected "
-                    f"{what}, e.g. {var}={example}"
+                    Msg("limit_env_invalid", var=var, raw=repr(raw), what=what, example=example)
                 )
             kw[name] = int(value * unit)
         for name, value in overrides.items():
@@ -113,7 +122,7 @@ class IngestLimits:
                 raise TypeError(f"IngestLimits has no limit {name!r}")
             if value is not None:
                 if value <= 0:
-                    raise IngestError(f"the limit {name} must be positive, not {value}")
+                    raise IngestError(Msg("limit_not_positive", name=name, value=str(value)))
                 kw[name] = int(value)
         return cls(**kw)
 
@@ -132,7 +141,23 @@ class Rejection:
     row: int  # 1-based row as the user sees it (CSV: header is row 1; Excel: sheet row)
     column: str | None  # source column name, None when the whole row is the problem
     value: str | None
-    reason: str
+    reason: str  # a `Msg` when ingest wrote it
+
+
+def _stored(messages: list[str]) -> list[list[Any] | None]:
+    """The structured form of each message (None for plain text) for `TableReport.to_dict`."""
+    return [to_json(m) if isinstance(m, Msg) else None for m in messages]
+
+
+def _restored(english: Any, stored: Any) -> str:
+    """A message read back from a stored report: its `Msg` when the structured form is there
+    and readable by this version, else the English text as stored."""
+    if stored:
+        try:
+            return from_json(stored)
+        except (KeyError, ValueError, TypeError, IndexError):
+            pass
+    return english
 
 
 @dataclass
@@ -154,22 +179,47 @@ class TableReport:
     sheet: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["rejections"] = [asdict(r) for r in self.rejections]
+        """JSON-ready. Notes, warnings and rejection reasons stay English strings (as every
+        stored report has them); `notes_i18n`, `warnings_i18n` and each rejection's
+        `reason_i18n` hold their structured form (`core.ingest_text.to_json`, None for plain
+        text), from which the interface shows them in the user's language."""
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        d["mapping"], d["date_formats"] = dict(self.mapping), dict(self.date_formats)
+        for k in ("notes", "warnings"):
+            messages = getattr(self, k)
+            d[k] = [str(m) for m in messages]
+            d[f"{k}_i18n"] = _stored(messages)
+        d["rejections"] = [
+            {
+                "row": r.row,
+                "column": r.column,
+                "value": r.value,
+                "reason": str(r.reason),
+                "reason_i18n": to_json(r.reason) if isinstance(r.reason, Msg) else None,
+            }
+            for r in self.rejections
+        ]
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TableReport:
         names = {f.name for f in fields(cls)}
         kw = {k: v for k, v in d.items() if k in names}
-        kw["rejections"] = [
-            r if isinstance(r, Rejection) else Rejection(**{k: r.get(k) for k in _REJ_FIELDS})
-            for r in d.get("rejections", []) or []
-        ]
+        rejections = []
+        for r in d.get("rejections", []) or []:
+            if not isinstance(r, Rejection):
+                stored = r.get("reason_i18n")
+                r = Rejection(**{k: r.get(k) for k in _REJ_FIELDS})
+                r.reason = _restored(r.reason, stored)
+            rejections.append(r)
+        kw["rejections"] = rejections
         for k in ("mapping", "date_formats"):
             kw[k] = dict(kw.get(k) or {})
         for k in ("notes", "warnings"):
-            kw[k] = list(kw.get(k) or [])
+            english = list(kw.get(k) or [])
+            stored = list(d.get(f"{k}_i18n") or [])
+            stored += [None] * (len(english) - len(stored))
+            kw[k] = [_restored(e, s) for e, s in zip(english, stored, strict=False)]
         return cls(**kw)
 
 
@@ -268,8 +318,8 @@ def _examples(values: Iterable[Any], k: int = 3) -> str:
 def _join_names(names: list[str], limit: int = 30) -> str:
     shown = ", ".join(str(n) for n in names[:limit])
     if len(names) > limit:
-        shown += f", … ({len(names) - limit} more)"
-    return shown or "(no columns)"
+        return Msg("names_more", shown=shown, more=str(len(names) - limit))
+    return shown or Msg("no_columns")
 
 
 def _dedupe_names(names: list[str], taken: Iterable[str] = ()) -> list[str]:
@@ -294,13 +344,11 @@ def _clean_headers(names: list[Any], notes: list[str]) -> list[str]:
         cleaned.append(s or f"column_{i + 1}")
     unnamed = [c for c, n in zip(cleaned, names, strict=True) if n is None or not str(n).strip()]
     if unnamed:
-        notes.append(
-            f"{_plural(len(unnamed), 'column')} without a header named {_join_names(unnamed, 5)}"
-        )
+        notes.append(Msg("unnamed_columns", cols=len(unnamed), names=_join_names(unnamed, 5)))
     out = _dedupe_names(cleaned)
     dups = [f"'{a}' → '{b}'" for a, b in zip(cleaned, out, strict=True) if a != b]
     if dups:
-        notes.append(f"repeated column names made unique: {', '.join(dups[:5])}")
+        notes.append(Msg("dup_columns", pairs=", ".join(dups[:5])))
     return out
 
 
@@ -324,9 +372,9 @@ def read_raw(
         path = Path(source)
         name = filename or path.name
         if not path.exists():
-            raise IngestError(f"file '{name}' does not exist ({path})")
+            raise IngestError(Msg("file_missing", name=name, path=str(path)))
         if path.is_dir():
-            raise IngestError(f"'{name}' is a folder, not a file")
+            raise IngestError(Msg("is_folder", name=name))
         size = path.stat().st_size
         if size > max_bytes:
             raise IngestError(_too_big(name, size, max_bytes))
@@ -334,7 +382,7 @@ def read_raw(
     if len(data) > max_bytes:
         raise IngestError(_too_big(name, len(data), max_bytes))
     if len(data) == 0:
-        raise IngestError(f"file '{name}' is empty (0 bytes); expected a table with a header row")
+        raise IngestError(Msg("file_empty", name=name))
 
     notes: list[str] = []
     warnings: list[str] = []
@@ -342,29 +390,29 @@ def read_raw(
     if lower.endswith(".gz") or data[:2] == b"\x1f\x8b":
         data = _gunzip(data, name, max_bytes)
         lower = lower[:-3] if lower.endswith(".gz") else lower
-        notes.append("file was gzip-compressed; decompressed")
+        notes.append(Msg("gzip_note"))
         if not data:
-            raise IngestError(f"file '{name}' is empty once decompressed")
+            raise IngestError(Msg("empty_decompressed", name=name))
     ext = Path(lower).suffix
     kind = _format_from_extension(ext)
     magic = _format_from_magic(data)
     if magic == "xls-ole":
-        raise IngestError(
-            f"'{name}' is an old Excel 97-2003 workbook (.xls), which can't be read; "
-            "open it in Excel or LibreOffice and save it as .xlsx or CSV"
-        )
-    what = {"excel": "an Excel workbook", "parquet": "a Parquet file"}
+        raise IngestError(Msg("xls_old", name=name))
     if kind is None:
         if magic in ("excel", "parquet"):
             kind = magic
-            warnings.append(f"'{name}' has no known extension but is {what[magic]}; read as such")
+            warnings.append(Msg("read_as_kind", name=name, what=Msg(f"kind_{magic}")))
         else:
             raise IngestError(
-                f"'{name}': unsupported file type '{ext or '(no extension)'}'; "
-                f"expected one of {', '.join(SUPPORTED_EXTENSIONS)}"
+                Msg(
+                    "unsupported_type",
+                    name=name,
+                    ext=ext or Msg("no_extension"),
+                    exts=", ".join(SUPPORTED_EXTENSIONS),
+                )
             )
     elif kind in ("csv", "json") and magic in ("excel", "parquet"):
-        warnings.append(f"'{name}' is named like a {ext} file but is {what[magic]}; read as such")
+        warnings.append(Msg("misnamed", name=name, ext=ext, what=Msg(f"kind_{magic}")))
         kind = magic
 
     if kind == "excel":
@@ -379,27 +427,24 @@ def read_raw(
             raw = _read_delimited(text, data, encoding, name, ext, limits, notes, warnings)
     raw.n_bytes = len(data)
     if raw.df.shape[1] > limits.max_columns:
-        raise IngestError(
-            f"'{name}' has {_fmt_n(raw.df.shape[1])} columns; at most "
-            f"{_fmt_n(limits.max_columns)} are supported"
-        )
+        raise IngestError(_too_many_columns(name, raw.df.shape[1], limits))
     n_rows = len(raw.df) + raw.n_rejected
     if n_rows > limits.max_rows:
-        raise IngestError(
-            f"'{name}' has {_fmt_n(n_rows)} rows; at most {_fmt_n(limits.max_rows)} are supported "
-            "(split the file or sample it)"
-        )
+        raise IngestError(Msg("too_many_rows", name=name, rows=n_rows, limit=limits.max_rows))
     if n_rows == 0:
-        where = f"sheet '{raw.sheet}' of '{name}'" if raw.sheet else f"'{name}'"
-        raise IngestError(f"{where} has a header but no data rows")
+        if raw.sheet:
+            raise IngestError(Msg("no_data_rows_sheet", sheet=raw.sheet, name=name))
+        raise IngestError(Msg("no_data_rows", name=name))
     return raw
 
 
-def _too_big(name: str, size: int, limit: int) -> str:
-    return (
-        f"'{name}' is {size / MB:,.1f} MB; the limit is {limit / MB:,.0f} MB "
-        "(split the file, or save it as Parquet, which is smaller)"
-    )
+def _too_big(name: str, size: int, limit: int, *, unzipped: bool = False) -> Msg:
+    key = "too_big_unzipped" if unzipped else "too_big"
+    return Msg(key, name=name, size=size / MB, limit=limit / MB)
+
+
+def _too_many_columns(name: str, n: int, limits: IngestLimits) -> Msg:
+    return Msg("too_many_columns", name=name, cols=int(n), limit=limits.max_columns)
 
 
 def _gunzip(data: bytes, name: str, max_bytes: int) -> bytes:
@@ -408,11 +453,11 @@ def _gunzip(data: bytes, name: str, max_bytes: int) -> bytes:
         out = d.decompress(data, max_bytes + 1)
         if len(out) > max_bytes or d.unconsumed_tail:
             raise IngestError(
-                _too_big(name, max(len(out), max_bytes + 1), max_bytes) + " once decompressed"
+                _too_big(name, max(len(out), max_bytes + 1), max_bytes, unzipped=True)
             )
         return out
     except (zlib.error, gzip.BadGzipFile, EOFError) as exc:
-        raise IngestError(f"'{name}' is not a valid gzip file: {exc}") from None
+        raise IngestError(Msg("bad_gzip", name=name, error=str(exc))) from None
 
 
 def _format_from_extension(ext: str) -> str | None:
@@ -459,7 +504,7 @@ def _decode(
     if data[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
         return _strict(data, "utf-32", name), "utf-32"
     if data[:3] == b"\xef\xbb\xbf":
-        notes.append("UTF-8 byte-order mark removed")
+        notes.append(Msg("bom_removed"))
         try:
             text = data[3:].decode("utf-8")
         except UnicodeDecodeError:
@@ -467,10 +512,7 @@ def _decode(
             # most likely have (and say which lines), rather than refuse the whole file.
             mixed = _decode_mixed(data[3:], name, warnings, force=True)
             if mixed is None:
-                raise IngestError(
-                    f"'{name}' starts with a UTF-8 marker but is not UTF-8; "
-                    "save the file again as UTF-8"
-                ) from None
+                raise IngestError(Msg("bom_not_utf8", name=name)) from None
             return mixed
         return _check_text(text, name), "utf-8-sig"
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
@@ -548,19 +590,13 @@ def _decode_mixed(
     other_lines = io.StringIO(other_text, newline="").readlines()
     if len(other_lines) != len(bad):  # the other encoding splits lines differently: give up
         if force:
-            raise IngestError(
-                f"'{name}' starts with a UTF-8 marker but line {bad[0] + 1} is not UTF-8; "
-                "save the file again as UTF-8"
-            )
+            raise IngestError(Msg("bom_line_not_utf8", name=name, line=str(bad[0] + 1)))
         return None
     for i, s in zip(bad, other_lines, strict=True):
         decoded[i] = s
     shown = ", ".join(str(i + 1) for i in bad[:10]) + (", …" if len(bad) > 10 else "")
-    warnings.append(
-        f"'{name}' mixes encodings: {_plural(len(bad), 'line')} not UTF-8 (line "
-        f"{shown}) read as {other}; check the accents and characters on "
-        f"{'that line' if len(bad) == 1 else 'those lines'}"
-    )
+    key = "mixed_encodings_one" if len(bad) == 1 else "mixed_encodings_many"
+    warnings.append(Msg(key, name=name, n=len(bad), lines=shown, encoding=other))
     return _check_text("".join(s or "" for s in decoded), name), f"utf-8+{other}"
 
 
@@ -569,8 +605,7 @@ def _strict(data: bytes, enc: str, name: str) -> str:
         return data.decode(enc)
     except UnicodeDecodeError as exc:
         raise IngestError(
-            f"'{name}' starts with a {enc.upper()} marker but is not valid {enc.upper()} "
-            f"(byte {exc.start}); save the file again as UTF-8"
+            Msg("bom_invalid", name=name, enc=enc.upper(), byte=str(exc.start))
         ) from None
 
 
@@ -591,10 +626,7 @@ def _looks_chinese(text: str) -> bool:
 
 
 def _binary_error(name: str) -> IngestError:
-    return IngestError(
-        f"'{name}' does not look like a text table (it contains binary data); expected CSV / "
-        "TSV text (UTF-8, GB18030 or Latin-1), an .xlsx workbook, Parquet or JSON"
-    )
+    return IngestError(Msg("binary", name=name))
 
 
 def _check_text(text: str, name: str) -> str:
@@ -669,7 +701,7 @@ def _read_delimited(
     if rejected is not None and len(rejected):
         warnings.append(_ragged_warning(len(rejected), width))
     if delim != ",":
-        notes.append(f"{_DELIM_NAMES[delim]}-separated file")
+        notes.append(_separated_note(delim))
     return RawTable(
         df=df,
         filename=name,
@@ -683,10 +715,12 @@ def _read_delimited(
     )
 
 
-def _ragged_warning(n: int, width: int) -> str:
-    return (
-        f"{_plural(n, 'row')} with a different number of fields than the header ({width}) rejected"
-    )
+def _ragged_warning(n: int, width: int) -> Msg:
+    return Msg("ragged_rows", n=n, width=str(width))
+
+
+def _separated_note(delim: str) -> Msg:
+    return Msg("separated", delim=Msg(f"delim_{_DELIM_NAMES[delim]}"))
 
 
 def _delimited_layout(
@@ -696,7 +730,7 @@ def _delimited_layout(
     header (and blank lines before it) take, and the cleaned column names. Refuses a file
     with too many columns here, before any data row is parsed."""
     if not text.strip():
-        raise IngestError(f"file '{name}' contains only blank lines; expected a header row")
+        raise IngestError(Msg("only_blank", name=name))
     # Python's csv module refuses fields over 128 KiB by default; long review texts are
     # allowed (and truncated later, with a note), so lift that limit.
     if csv.field_size_limit() < 2**31 - 1:
@@ -713,15 +747,12 @@ def _delimited_layout(
                 header = rec
                 break
     except csv.Error as exc:
-        raise IngestError(f"'{name}': the header row can't be read: {exc}") from None
+        raise IngestError(Msg("header_unreadable", name=name, error=str(exc))) from None
     if header is None:
-        raise IngestError(f"file '{name}' has no header row")
+        raise IngestError(Msg("no_header", name=name))
     header_lines = reader.line_num
     if len(header) > limits.max_columns:
-        raise IngestError(
-            f"'{name}' has {_fmt_n(len(header))} columns; at most "
-            f"{_fmt_n(limits.max_columns)} are supported"
-        )
+        raise IngestError(_too_many_columns(name, len(header), limits))
     # Rows ending with an extra (empty) field — a trailing delimiter — or a header that has one.
     body = _sample_records(sample, delim, 200)[1:]
     width = len(header)
@@ -730,13 +761,13 @@ def _delimited_layout(
         if len(trailing) >= 0.8 * len(body):
             header = [*header, ""]
             width += 1
-            notes.append("data rows end with an extra delimiter; read as an empty last column")
+            notes.append(Msg("trailing_delim_rows"))
         elif header[-1].strip() == "" and width > 1:
             short = [r for r in body if len(r) == width - 1]
             if len(short) >= 0.8 * len(body):
                 header = header[:-1]
                 width -= 1
-                notes.append("the header ends with an extra delimiter; ignored")
+                notes.append(Msg("trailing_delim_header"))
     return delim, header_lines, _clean_headers(header, notes)
 
 
@@ -838,7 +869,7 @@ def _parse_slow(
             break
         except csv.Error as exc:
             raise IngestError(
-                f"'{name}' line {line_offset + prev + 1} can't be read: {exc} (an unclosed quote?)"
+                Msg("line_unreadable", name=name, line=str(line_offset + prev + 1), error=str(exc))
             ) from None
         start, prev = prev + 1, reader.line_num
         if start <= header_lines or not rec:
@@ -876,12 +907,11 @@ def _check_unclosed_quote(
         return
     start, col = found
     n_lines = line_offset + len(_LINE_BREAK.findall(text.rstrip("\r\n"))) + 1
-    where = f" in column '{col}'" if col else ""
-    raise IngestError(
-        f"'{name}' line {start}: a quote opened{where} is never closed, so lines "
-        f"{start}-{n_lines} would be read as one value; close the quote (a quote inside "
-        'a quoted value is written twice: "") and upload again'
-    )
+    if col:
+        raise IngestError(
+            Msg("unclosed_quote_col", name=name, start=str(start), end=str(n_lines), column=col)
+        )
+    raise IngestError(Msg("unclosed_quote", name=name, start=str(start), end=str(n_lines)))
 
 
 def _unclosed_last_record(
@@ -937,7 +967,9 @@ def _ragged_frame(
         d = {c: (fields_[i] if i < len(fields_) else None) for i, c in enumerate(columns)}
         d["_row"] = row
         d["_column"] = None
-        d["_reason"] = f"row {row} has {len(fields_)} fields, header has {width}"
+        reason = Msg("ragged_row", row=str(row), fields=str(len(fields_)), width=str(width))
+        d["_reason"] = str(reason)
+        d[_REASON_I18N] = json.dumps(to_json(reason), ensure_ascii=False)
         d["_raw_line"] = _csv_line(fields_)
         recs.append(d)
     return pd.DataFrame(recs)
@@ -994,7 +1026,7 @@ def _read_json(
 ) -> RawTable:
     stripped = text.lstrip()
     if not stripped:
-        raise IngestError(f"file '{name}' contains only blank lines; expected JSON records")
+        raise IngestError(Msg("json_blank", name=name))
     records: list[dict[str, Any]] | None = None
     if stripped[0] == "[" or stripped[0] == "{":
         try:
@@ -1002,16 +1034,19 @@ def _read_json(
         except json.JSONDecodeError as exc:
             if stripped[0] == "[":
                 raise IngestError(
-                    f"'{name}' is not valid JSON: {exc.msg} at line {exc.lineno}, "
-                    f"column {exc.colno}"
+                    Msg(
+                        "json_invalid",
+                        name=name,
+                        error=exc.msg,
+                        line=str(exc.lineno),
+                        col=str(exc.colno),
+                    )
                 ) from None
             obj = None  # perhaps JSON lines: one object per line
         if isinstance(obj, list):
             bad = [i for i, r in enumerate(obj) if not isinstance(r, dict)]
             if bad and len(bad) == len(obj):
-                raise IngestError(
-                    f"'{name}' is a JSON array, but not of records (objects with named fields)"
-                )
+                raise IngestError(Msg("json_not_records", name=name))
             records = obj
         elif isinstance(obj, dict):
             lists = [
@@ -1019,7 +1054,7 @@ def _read_json(
             ]
             if len(lists) == 1:
                 records = obj[lists[0]]
-                notes.append(f"records read from the JSON field '{lists[0]}'")
+                notes.append(Msg("json_field", field=lists[0]))
             else:
                 records = [obj]
     if records is not None:
@@ -1029,18 +1064,13 @@ def _read_json(
         )
         df = _records_frame(good, notes)
         rej = [
-            {
-                "_row": i + 1,
-                "_column": None,
-                "_reason": f"record {i + 1} is not a JSON object",
-                "_raw_line": _cell_text(r),
-            }
+            _reader_reject(i + 1, Msg("json_record_not_object", i=str(i + 1)), _cell_text(r))
             for i, r in enumerate(records)
             if not isinstance(r, dict)
         ]
         rejected = pd.DataFrame(rej) if rej else None
         if rej:
-            warnings.append(f"{_plural(len(rej), 'record')} that are not JSON objects rejected")
+            warnings.append(Msg("json_records_rejected", n=len(rej)))
         return RawTable(df, name, "json", encoding=encoding, row_numbers=rows, rejected=rejected,
                         notes=notes, warnings=warnings)  # fmt: skip
     # JSON lines: one object per line.
@@ -1054,24 +1084,32 @@ def _read_json(
         try:
             obj = json.loads(s)
         except json.JSONDecodeError as exc:
-            rej.append({"_row": i, "_column": None, "_raw_line": line,
-                        "_reason": f"line {i} is not valid JSON ({exc.msg})"})  # fmt: skip
+            rej.append(_reader_reject(i, Msg("jsonl_invalid", i=str(i), error=exc.msg), line))
             continue
         if not isinstance(obj, dict):
-            rej.append({"_row": i, "_column": None, "_raw_line": line,
-                        "_reason": f"line {i} is not a JSON object"})  # fmt: skip
+            rej.append(_reader_reject(i, Msg("jsonl_not_object", i=str(i)), line))
             continue
         good.append(obj)
         rows_l.append(i)
     if not good and rej and len(rej) == len([ln for ln in text.splitlines() if ln.strip()]):
-        raise IngestError(
-            f"'{name}' is not JSON lines or a JSON array of records: {rej[0]['_reason']}"
-        )
+        first = from_json(json.loads(rej[0][_REASON_I18N]))
+        raise IngestError(Msg("jsonl_unreadable", name=name, first=first))
     if rej:
-        warnings.append(f"{_plural(len(rej), 'line')} that are not JSON records rejected")
+        warnings.append(Msg("jsonl_rejected", n=len(rej)))
     df = _records_frame(good, notes)
     return RawTable(df, name, "json", encoding=encoding, row_numbers=np.asarray(rows_l, dtype=np.int64),
                     rejected=pd.DataFrame(rej) if rej else None, notes=notes, warnings=warnings)  # fmt: skip
+
+
+def _reader_reject(row: int, reason: Msg, raw_line: str) -> dict[str, Any]:
+    """A row the reader could not use, as a record of its rejected frame."""
+    return {
+        "_row": row,
+        "_column": None,
+        "_reason": str(reason),
+        _REASON_I18N: json.dumps(to_json(reason), ensure_ascii=False),
+        "_raw_line": raw_line,
+    }
 
 
 # ------------------------------------------------------------------------------ Excel
@@ -1086,22 +1124,30 @@ def _check_zip_sizes(data: bytes, name: str, limits: IngestLimits) -> None:
             infos = zf.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as exc:
         raise IngestError(
-            f"'{name}' is not a valid Excel workbook (.xlsx): {type(exc).__name__}: {exc}"
+            Msg("xlsx_invalid", name=name, error=f"{type(exc).__name__}: {exc}")
         ) from None
     total = sum(i.file_size for i in infos)
     for i in infos:
         ratio = i.file_size / max(1, i.compress_size)
         if i.file_size > 16 * MB and ratio > limits.max_zip_ratio:
             raise IngestError(
-                f"'{name}' looks like a zip bomb: its part '{i.filename}' would expand "
-                f"{ratio:,.0f}-fold to {i.file_size / MB:,.0f} MB (at most "
-                f"{limits.max_zip_ratio}-fold is accepted); refused without opening it"
+                Msg(
+                    "zip_bomb_part",
+                    name=name,
+                    part=i.filename,
+                    ratio=float(ratio),
+                    size=i.file_size / MB,
+                    max_ratio=str(limits.max_zip_ratio),
+                )
             )
     if total > limits.max_unzipped_bytes:
         raise IngestError(
-            f"'{name}' would expand to {total / MB:,.0f} MB once unzipped; the limit is "
-            f"{limits.max_unzipped_bytes / MB:,.0f} MB (a zip bomb, or a workbook too big for "
-            "Excel upload: save it as CSV or Parquet)"
+            Msg(
+                "zip_too_big",
+                name=name,
+                total=total / MB,
+                limit=limits.max_unzipped_bytes / MB,
+            )
         )
 
 
@@ -1120,25 +1166,30 @@ def _read_excel(
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # zipfile.BadZipFile, InvalidFileException, KeyError, ...
         raise IngestError(
-            f"'{name}' is not a valid Excel workbook (.xlsx): {type(exc).__name__}: {exc}"
+            Msg("xlsx_invalid", name=name, error=f"{type(exc).__name__}: {exc}")
         ) from None
     try:
         names = list(wb.sheetnames)
         if not names:
-            raise IngestError(f"Excel workbook '{name}' has no sheets")
+            raise IngestError(Msg("no_sheets", name=name))
         if sheet is None:
             sheet_name = names[0]
         elif isinstance(sheet, int):
             if not 0 <= sheet < len(names):
                 raise IngestError(
-                    f"Excel workbook '{name}' has {len(names)} sheets ({_join_names(names)}); "
-                    f"there is no sheet number {sheet}"
+                    Msg(
+                        "no_sheet_number",
+                        name=name,
+                        count=str(len(names)),
+                        names=_join_names(names),
+                        number=str(sheet),
+                    )
                 )
             sheet_name = names[sheet]
         else:
             if sheet not in names:
                 raise IngestError(
-                    f"Excel workbook '{name}' has no sheet '{sheet}'; sheets: {_join_names(names)}"
+                    Msg("no_sheet_name", name=name, sheet=sheet, names=_join_names(names))
                 )
             sheet_name = sheet
         ws = wb[sheet_name]
@@ -1146,9 +1197,7 @@ def _read_excel(
             ws.reset_dimensions()
         header, header_row, out_rows, out_vals, skipped = _excel_rows(ws, name, sheet_name, names)
         if skipped:
-            notes.append(
-                f"{_plural(header_row - 1, 'row')} above the header (row {header_row}) skipped"
-            )
+            notes.append(Msg("rows_above_header", n=header_row - 1, row=str(header_row)))
     finally:
         wb.close()
     width = max([len(header)] + [len(v) for v in out_vals]) if out_vals else len(header)
@@ -1177,9 +1226,12 @@ def _excel_rows(
         raise
     except Exception as exc:  # ParseError, BadZipFile (CRC), ValueError from openpyxl, ...
         raise IngestError(
-            f"sheet '{sheet_name}' of '{name}' can't be read ({type(exc).__name__}: {exc}); "
-            "open the workbook in Excel or LibreOffice, save it again as .xlsx (or CSV) and "
-            "upload that"
+            Msg(
+                "sheet_unreadable",
+                sheet=sheet_name,
+                name=name,
+                error=f"{type(exc).__name__}: {exc}",
+            )
         ) from None
 
 
@@ -1197,8 +1249,11 @@ def _excel_rows_unguarded(
             break
     if not pending:
         others = [n for n in names if n != sheet_name]
-        hint = f"; other sheets: {_join_names(others)}" if others else ""
-        raise IngestError(f"sheet '{sheet_name}' of '{name}' is empty{hint}")
+        if others:
+            raise IngestError(
+                Msg("sheet_empty_others", sheet=sheet_name, name=name, names=_join_names(others))
+            )
+        raise IngestError(Msg("sheet_empty", sheet=sheet_name, name=name))
     counts = [sum(v is not None and str(v).strip() != "" for v in vals) for _, vals in pending]
     need = max(1, math.ceil(0.5 * max(counts)))
     k = next(i for i, c in enumerate(counts) if c >= need)
@@ -1280,9 +1335,15 @@ def _formulas_without_results(
         col = columns[keep.index(j)]
         r, f = cells[0]
         out.append(
-            f"sheet '{sheet_name}' of '{name}', column '{col}': {_plural(len(cells), 'cell')} "
-            f"hold formulas without a saved result (e.g. row {r}: {_q(f)}), read as empty; "
-            "open the workbook in Excel and save it, so the results are stored"
+            Msg(
+                "formulas_no_result",
+                sheet=sheet_name,
+                name=name,
+                column=col,
+                n=len(cells),
+                row=str(r),
+                ex=_q(f),
+            )
         )
     return out
 
@@ -1316,7 +1377,14 @@ def _excel_raw(
         notes=notes,
         warnings=warnings
         + (
-            [f"workbook has {len(names)} sheets ({_join_names(names)}); read '{sheet_name}'"]
+            [
+                Msg(
+                    "many_sheets",
+                    count=str(len(names)),
+                    names=_join_names(names),
+                    sheet=sheet_name,
+                )
+            ]
             if len(names) > 1 and sheet is None
             else []
         ),
@@ -1331,7 +1399,7 @@ def _read_parquet(data: bytes, name: str, notes: list[str], warnings: list[str])
     try:
         table = pq.read_table(pa.BufferReader(data))
     except Exception as exc:
-        raise IngestError(f"'{name}' is not a valid Parquet file: {exc}") from None
+        raise IngestError(Msg("parquet_invalid", name=name, error=str(exc))) from None
     columns = _clean_headers([str(c) for c in table.column_names], notes)
     out = {}
     for c, col in zip(columns, table.columns, strict=True):
@@ -1661,16 +1729,10 @@ def _resolve_pair(u: pd.Series, fam: _Family) -> tuple[_Family, str | None]:
         return month_first, None
     if first_big and second_big:
         pick = day_first if first_big >= second_big else month_first
-        return pick, (
-            f"both day-first and month-first dates found ({_fmt_n(first_big)} vs "
-            f"{_fmt_n(second_big)} values); read as {pick.label}, the others are rejected"
-        )
+        return pick, Msg("dates_both_orders", n_day=first_big, n_month=second_big, label=pick.label)
     pick = _FAMILY_BY_LABEL[_PAIR_DEFAULT[fam.pair].lower()]
     other = day_first if pick is month_first else month_first
-    return pick, (
-        f"dates are ambiguous (no day above 12): read as {pick.label}; if they are "
-        f"{other.label}, choose that format"
-    )
+    return pick, Msg("dates_ambiguous", label=pick.label, other=other.label)
 
 
 @dataclass
@@ -1715,10 +1777,7 @@ def _parse_dates(
         distinct = sorted(set(kinds))
         n_tz = int(np.bincount(codes[codes >= 0], minlength=len(u))[tz_m].sum())
         if len(distinct) == 1:
-            info.tz_note = (
-                f"UTC offset {distinct[0]} removed from {_plural(n_tz, 'value')} "
-                "(times kept as written, stored without timezone)"
-            )
+            info.tz_note = Msg("tz_removed", offset=distinct[0], n=n_tz)
         else:
             sign = np.where(kinds.str.startswith("-"), -1, 1)
             hh = pd.to_numeric(kinds.str.slice(1, 3), errors="coerce").fillna(0)
@@ -1726,10 +1785,7 @@ def _parse_dates(
             mins = np.where(kinds == "Z", 0, sign * (hh * 60 + mm))
             offset_min = np.zeros(len(u))
             offset_min[tz_m] = mins
-            info.tz_note = (
-                f"{_plural(n_tz, 'value')} with {len(distinct)} different UTC offsets "
-                "converted to UTC (stored without timezone)"
-            )
+            info.tz_note = Msg("tz_converted", n=n_tz, offsets=str(len(distinct)))
     fam: _Family | None
     prefer: Counter[str] | None = None
     if forced:
@@ -1766,7 +1822,7 @@ def _parse_dates(
                     idx = np.flatnonzero(failed)[got]
                     parsed[idx] = p2[got]
                     n_rows = int(np.isin(codes, idx).sum())
-                    info.second = f"{_plural(n_rows, 'value')} written as {label2} also read"
+                    info.second = Msg("second_format", n=n_rows, label=label2)
     if offset_min is not None:
         parsed = parsed - (offset_min * 60_000_000).astype("timedelta64[us]")
     info.label, info.family = label, fam
@@ -1926,17 +1982,41 @@ def _schema(table: str) -> TableSchema:
 # ----------------------------------------------------------------------------- ingest
 class _Rejects:
     """Why rows are rejected: first problem per row (later ones appended), with the row's
-    number, column and value. Reasons come from templates with `{row}`, `{value}` (quoted)
-    and `{extra}` placeholders, filled for the bad rows only, vectorised."""
+    number, column and value. Reasons are messages (`core.ingest_text`) whose `{row}`,
+    `{value}` (quoted) and `{extra}` fields differ from row to row: their English text is
+    built for the bad rows only, vectorised; `message(i)` builds one row's `Msg` on demand
+    (the report keeps those of the first rows only)."""
 
     _TOKENS = re.compile(r"(\{row\}|\{value\}|\{extra\})")
+    _PER_ROW = ("row", "value", "extra")
 
     def __init__(self, n: int, rows: np.ndarray) -> None:
         self.rows = rows
         self.reason = np.full(n, None, dtype=object)
         self.column = np.full(n, None, dtype=object)
         self.value = np.full(n, None, dtype=object)
-        self.kinds: Counter[str] = Counter()
+        self.kinds: Counter[Msg] = Counter()
+        # Each `add`: (key, fixed values, row positions, quoted values, extras), and for
+        # every row the `add` of its first problem (-1: none) and of any later ones.
+        self._adds: list[tuple[str, dict[str, Any], np.ndarray, Any, Any]] = []
+        self._first = np.full(n, -1, dtype=np.int64)
+        self._more: dict[int, list[int]] = {}
+
+    def message(self, i: int) -> Msg:
+        """The reason of row position i (which has one), as a `Msg`."""
+        out: Msg | None = None
+        for k in [int(self._first[i]), *self._more.get(i, [])]:
+            key, fixed, idx, quoted, extra = self._adds[k]
+            pos = int(np.searchsorted(idx, i))
+            values = dict(fixed, row=str(self.rows[i]))
+            if quoted is not None:
+                values["value"] = quoted[pos]
+            if extra is not None:
+                values["extra"] = extra[pos]
+            m = Msg(key, **values)
+            out = m if out is None else Msg("also", first=out, then=m)
+        assert out is not None
+        return out
 
     @property
     def mask(self) -> np.ndarray:
@@ -1947,23 +2027,33 @@ class _Rejects:
         mask: np.ndarray,
         column: str | None,
         values: pd.Series | None,
-        template: str,
-        kind: str,
+        phrase: str,
+        kind: Msg,
+        /,
         extra: np.ndarray | None = None,
+        **fixed: Any,
     ) -> int:
+        """Reject the rows of `mask` for the reason `phrase` (a key of `core.ingest_text`
+        filled with `fixed` and, per row, `row`, `value` and `extra`); `kind` sums them up."""
         idx = np.flatnonzero(mask)
         if not len(idx):
             return 0
+        template = partial(phrase, "en", self._PER_ROW, **fixed)
         vals = (
             values.iloc[idx].reset_index(drop=True)
             if values is not None
             else pd.Series([""] * len(idx), dtype="str")
         )
         parts: dict[str, Any] = {"{row}": _str_series(self.rows[idx].astype(str))}
+        quoted = extras = None
         if "{value}" in template:
             parts["{value}"] = _quote_series(vals)
+            quoted = parts["{value}"].to_numpy(dtype=object)
         if extra is not None:
             parts["{extra}"] = _str_series(np.asarray(extra).astype(str))
+            extras = parts["{extra}"].to_numpy(dtype=object)
+        k = len(self._adds)
+        self._adds.append((phrase, fixed, idx, quoted, extras))
         text: Any = None
         for piece in self._TOKENS.split(template):
             if not piece:
@@ -1977,6 +2067,7 @@ class _Rejects:
         f_idx = idx[fresh]
         self.reason[f_idx] = reasons[fresh]
         self.column[f_idx] = column
+        self._first[f_idx] = k
         raw = vals.to_numpy(dtype=object)
         self.value[f_idx] = [None if v is None or v != v else v for v in raw[fresh]]
         if (~fresh).any():
@@ -1984,6 +2075,8 @@ class _Rejects:
             self.reason[o_idx] = [
                 f"{a}; {b}" for a, b in zip(self.reason[o_idx], reasons[~fresh], strict=True)
             ]
+            for i in o_idx.tolist():
+                self._more.setdefault(i, []).append(k)
         self.kinds[kind] += len(idx)
         return len(idx)
 
@@ -1998,8 +2091,13 @@ def _quote_series(v: pd.Series, limit: int = 60) -> pd.Series:
     return "'" + s.str.replace("'", "\\'", regex=False) + "'"
 
 
-def _col_ref(src: str, canon: str) -> str:
-    return f"column '{src}'" if src == canon else f"column '{src}' ({canon})"
+def _col_ref(src: str, canon: str) -> Msg:
+    return Msg("col_ref", src=src) if src == canon else Msg("col_ref_canon", src=src, canon=canon)
+
+
+def _table_name(table: str) -> Msg | str:
+    """A canonical table's name in messages ("orders"), translated with them."""
+    return Msg(f"table_{table}") if f"table_{table}" in EN else table
 
 
 def ingest(
@@ -2022,13 +2120,10 @@ def ingest(
     df = raw.df
     name = raw.filename
     if df.shape[1] > limits.max_columns:
-        raise IngestError(
-            f"'{name}' has {_fmt_n(df.shape[1])} columns; at most {_fmt_n(limits.max_columns)} are supported"
-        )
+        raise IngestError(_too_many_columns(name, df.shape[1], limits))
     if len(df) + raw.n_rejected > limits.max_rows:
         raise IngestError(
-            f"'{name}' has {_fmt_n(len(df) + raw.n_rejected)} rows; at most "
-            f"{_fmt_n(limits.max_rows)} are supported (split the file or sample it)"
+            Msg("too_many_rows", name=name, rows=len(df) + raw.n_rejected, limit=limits.max_rows)
         )
     table = table or guess_table(df)
     schema = _schema(table)
@@ -2041,8 +2136,13 @@ def ingest(
         unknown = [k for k in mapping if k not in df.columns]
         if unknown:
             raise IngestError(
-                f"the column mapping names {_join_names([repr(u) for u in unknown])}, but "
-                f"{table} file '{name}' has no such column; found: {_join_names(list(df.columns))}"
+                Msg(
+                    "mapping_unknown",
+                    unknown=_join_names([repr(u) for u in unknown]),
+                    table=_table_name(table),
+                    name=name,
+                    found=_join_names(list(df.columns)),
+                )
             )
         for c in df.columns:
             mapping.setdefault(c, None)
@@ -2052,8 +2152,14 @@ def ingest(
         if dst in canon_names:
             if dst in by_canon:
                 raise IngestError(
-                    f"{table} file '{name}': '{dst}' is mapped from both '{by_canon[dst]}' and "
-                    f"'{src}'; map only one of them"
+                    Msg(
+                        "mapped_twice",
+                        table=_table_name(table),
+                        name=name,
+                        dst=dst,
+                        a=by_canon[dst],
+                        b=src,
+                    )
                 )
             by_canon[dst] = src
     _check_required(table, schema, by_canon, name, list(df.columns))
@@ -2082,18 +2188,15 @@ def ingest(
             s = stripped.where(~null)
             n_trim = int(((stripped != text) & ~null).sum())
             if n_trim:
-                notes.append(
-                    f"surrounding spaces removed from {_plural(n_trim, 'value')} in '{src}'"
-                )
+                notes.append(Msg("spaces_trimmed", n=n_trim, src=src))
             if canon in ID_COLUMNS or canon == "label":
                 s = _integral_ids(s, src, notes)
             if canon in ID_COLUMNS:
                 _warn_scientific_ids(s, src, warnings)
             s = _truncate(s, src, limits, notes, rows)
             if col.required:
-                what = "review text" if canon == "review_text" else _HUMAN[canon]
-                rej.add(null, src, text, f"row {{row}}: missing {what} (column '{src}' is empty)",
-                        f"missing {what}")  # fmt: skip
+                rej.add(null, src, text, "missing_value", Msg("kind_missing", canon=canon),
+                        canon=canon, src=src)  # fmt: skip
             out[canon] = s
         elif col.dtype in (FLOAT, INT):
             null = _null_mask(stripped, _NULLS_VALUE).to_numpy(dtype=bool)
@@ -2114,22 +2217,24 @@ def ingest(
                 decimals_used.add(".")
             ref = _col_ref(src, canon)
             example = (
-                "20% or 0.2" if canon == "discount" else ("3" if col.dtype == INT else "12.50")
+                Msg("ex_discount")
+                if canon == "discount"
+                else ("3" if col.dtype == INT else "12.50")
             )
-            rej.add(bad, src, text, f"{ref} row {{row}}: {{value}} is not a number (expected e.g. {example})",
-                    f"not a number in '{src}'")  # fmt: skip
+            rej.add(bad, src, text, "not_number", Msg("kind_not_number", src=src),
+                    ref=ref, example=example)  # fmt: skip
             if col.dtype == INT:
                 frac = ~np.isnan(vals) & (vals != np.round(vals))
-                rej.add(frac, src, text, f"{ref} row {{row}}: {{value}} is not a whole number",
-                        f"not a whole number in '{src}'")  # fmt: skip
+                rej.add(frac, src, text, "not_whole", Msg("kind_not_whole", src=src),
+                        ref=ref)  # fmt: skip
                 out[canon] = pd.array(np.where(frac, np.nan, vals), dtype="Float64").astype("Int64")
             else:
                 out[canon] = vals
             if canon == "discount":
                 out[canon] = _discount(vals, pct, bad, src, text, rej, notes, plan)
             if col.required:
-                rej.add(null, src, text, f"row {{row}}: missing {_HUMAN[canon]} (column '{src}' is empty)",
-                        f"missing {_HUMAN[canon]}")  # fmt: skip
+                rej.add(null, src, text, "missing_value", Msg("kind_missing", canon=canon),
+                        canon=canon, src=src)  # fmt: skip
         elif col.dtype == DATE:
             null = _null_mask(stripped, _NULLS_VALUE).to_numpy(dtype=bool)
             s = stripped.where(~null)
@@ -2144,42 +2249,52 @@ def ingest(
                 examples = _examples(s.dropna().unique())
                 if col.required:
                     raise IngestError(
-                        f"{table} file '{name}': column '{src}' (mapped to {canon}) does not hold "
-                        f"dates in a known format (values like {examples}); expected e.g. "
-                        "2024-12-25, 25/12/2024, 12/25/2024 10:30, 25.12.2024 or 2024年12月25日"
+                        Msg(
+                            "dates_unknown_required",
+                            table=_table_name(table),
+                            name=name,
+                            src=src,
+                            canon=canon,
+                            examples=examples,
+                        )
                     )
-                warnings.append(
-                    f"column '{src}' does not hold dates in a known format (values like "
-                    f"{examples}); kept as an extra text column instead of {canon}"
-                )
+                warnings.append(Msg("dates_unknown_extra", src=src, examples=examples, canon=canon))
                 mapping[src] = None
                 del by_canon[canon]
                 continue
             if info.parse_rate < 0.5 and not forced_dates.get(canon) and (~null).any():
                 raise IngestError(
-                    f"{table} file '{name}': column '{src}' (mapped to {canon}) mostly does not "
-                    f"hold dates (values like {_examples(s.dropna().unique())}); map another column"
+                    Msg(
+                        "dates_mostly_not",
+                        table=_table_name(table),
+                        name=name,
+                        src=src,
+                        canon=canon,
+                        examples=_examples(s.dropna().unique()),
+                    )
                 )
             if info.label:
                 date_fmts[canon] = info.label
             if info.warning:
-                warnings.append(f"column '{src}': {info.warning}")
+                warnings.append(Msg("col_note", src=src, text=info.warning))
             if info.tz_note:
-                notes.append(f"'{src}': {info.tz_note}")
+                notes.append(Msg("src_note", src=src, text=info.tz_note))
             if info.second:
                 warnings.append(
-                    f"column '{src}' mixes date formats: mostly {info.label}; {info.second}"
+                    Msg("mixed_date_formats", src=src, label=info.label, second=info.second)
                 )
             fam = info.family
             expected = (
-                f"{info.label or '?'}, e.g. {fam.example}" if fam and fam.example else info.label
+                Msg("date_expected", label=info.label or "?", example=fam.example)
+                if fam and fam.example
+                else str(info.label)
             )
             ref = _col_ref(src, canon)
-            rej.add(bad, src, text, f"{ref} row {{row}}: {{value}} is not a valid date (expected {expected})",
-                    f"invalid date in '{src}'")  # fmt: skip
+            rej.add(bad, src, text, "bad_date", Msg("kind_bad_date", src=src),
+                    ref=ref, expected=expected)  # fmt: skip
             if col.required:
-                rej.add(null, src, text, f"row {{row}}: missing {_HUMAN[canon]} (column '{src}' is empty)",
-                        f"missing {_HUMAN[canon]}")  # fmt: skip
+                rej.add(null, src, text, "missing_value", Msg("kind_missing", canon=canon),
+                        canon=canon, src=src)  # fmt: skip
             ok = ~np.isnat(vals)
             if ok.any():
                 limit = np.datetime64(pd.Timestamp.now().normalize() + pd.Timedelta(days=2), "us")
@@ -2187,12 +2302,11 @@ def ingest(
                 if n_future:
                     latest = pd.Timestamp(vals[ok].max())
                     warnings.append(
-                        f"{_plural(n_future, 'value')} in '{src}' are in the future (latest "
-                        f"{latest:%Y-%m-%d}); kept"
+                        Msg("future_dates", n=n_future, src=src, ex_latest=f"{latest:%Y-%m-%d}")
                     )
                 n_old = int((vals[ok] < np.datetime64("1900-01-01", "us")).sum())
                 if n_old:
-                    warnings.append(f"{_plural(n_old, 'value')} in '{src}' are before 1900; kept")
+                    warnings.append(Msg("old_dates", n=n_old, src=src))
             out[canon] = vals
 
     if table == "orders":
@@ -2201,7 +2315,7 @@ def ingest(
         r = out["rating"]
         odd = ~np.isnan(r) & ((r < 0) | (r > 10))
         if odd.any():
-            warnings.append(f"{_plural(int(odd.sum()), 'rating')} outside 0-10 (kept)")
+            warnings.append(Msg("ratings_out", n=int(odd.sum())))
 
     # Duplicate keys (customers, products): later duplicates rejected, naming the first row.
     for key in schema.key:
@@ -2254,21 +2368,18 @@ def ingest(
         s = _truncate(s, src, limits, notes, rows)
         s, numeric = (s, False) if plan is not None else _maybe_numeric(s)
         if numeric:
-            notes.append(f"extra column '{src}' holds only numbers; stored as numbers")
+            notes.append(Msg("extra_numeric", src=src))
         extra_cols[nm] = kept(s) if numeric else kept(s.astype("str"))
         if nm != to_snake_case(src) or to_snake_case(src) != src:
             renamed.append(f"'{src}' → '{nm}'")
     if extra_cols:
         data = pd.concat([data, pd.DataFrame(extra_cols, index=data.index)], axis=1)
     if extras:
-        notes.append(
-            f"{_plural(len(extras), 'column')} kept as extra attributes"
-            + (
-                f" (renamed {', '.join(renamed[:8])}{', …' if len(renamed) > 8 else ''})"
-                if renamed
-                else ""
-            )
-        )
+        if renamed:
+            shown = ", ".join(renamed[:8]) + (", …" if len(renamed) > 8 else "")
+            notes.append(Msg("extras_kept_renamed", cols=len(extras), renamed=shown))
+        else:
+            notes.append(Msg("extras_kept", cols=len(extras)))
 
     # Warnings about what was kept (over the whole table: with a plan, the caller's job).
     if plan is None and len(data):
@@ -2282,6 +2393,7 @@ def ingest(
     # Rejected rows: the raw text, with row number, column and reason.
     bad_idx = np.flatnonzero(~keep)
     parts = []
+    reader_i18n = None  # the reader's reasons, structured (JSON text)
     if len(bad_idx):
         part = df.iloc[bad_idx].reset_index(drop=True).copy()
         part["_row"] = rows[bad_idx]
@@ -2289,10 +2401,17 @@ def ingest(
         part["_reason"] = pd.Series(rej.reason[bad_idx], dtype="str")
         parts.append(part)
     if raw.rejected is not None and len(raw.rejected):
-        parts.append(raw.rejected)
+        reader_rej = raw.rejected
+        if _REASON_I18N in reader_rej.columns:
+            reader_i18n = reader_rej[_REASON_I18N].to_numpy(dtype=object)
+            reader_rej = reader_rej.drop(columns=_REASON_I18N)
+        parts.append(reader_rej)
+    origin = np.zeros(0, dtype=np.int64)  # row of `rejected` → its row in `parts`, end to end
     if parts:
-        rejected = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-        rejected = rejected.sort_values("_row", kind="stable").reset_index(drop=True)
+        rejected = pd.concat(parts, ignore_index=True)
+        rejected = rejected.sort_values("_row", kind="stable")
+        origin = rejected.index.to_numpy()
+        rejected = rejected.reset_index(drop=True)
         rejected["_row"] = rejected["_row"].astype("int64")
         for c in rejected.columns:
             if c != "_row":
@@ -2306,13 +2425,19 @@ def ingest(
                 "_reason": pd.Series(dtype="str"),
             }  # fmt: skip
         )
-    # Summary of why rows were rejected (the reader has already warned about its own).
-    for kind, cnt in rej.kinds.most_common():
-        warnings.append(f"{_plural(cnt, 'row')} rejected: {kind}")
-    if len(data) == 0 and len(rejected) and plan is None:
-        warnings.insert(
-            0, _no_usable_rows_warning(name, len(rejected), rejected["_reason"].iloc[0])
-        )
+
+    def reason_of(i: int) -> str:
+        """The reason of `rejected`'s row i as a `Msg` (the English text if it has none)."""
+        o = int(origin[i])
+        if o < len(bad_idx):
+            return rej.message(int(bad_idx[o]))
+        stored = reader_i18n[o - len(bad_idx)] if reader_i18n is not None else None
+        if isinstance(stored, str):
+            try:
+                return from_json(json.loads(stored))
+            except (KeyError, ValueError, TypeError, IndexError):
+                pass
+        return str(rejected["_reason"].iat[i])
 
     rejections = []
     head = rejected.head(limits.max_report_rejections)
@@ -2328,9 +2453,15 @@ def ingest(
                 row=int(head["_row"].iat[i]),
                 column=col,
                 value=val,
-                reason=str(head["_reason"].iat[i]),
+                reason=reason_of(i),
             )
         )
+    # Summary of why rows were rejected (the reader has already warned about its own).
+    for kind, cnt in rej.kinds.most_common():
+        warnings.append(Msg("rows_rejected", n=cnt, kind=kind))
+    if len(data) == 0 and len(rejected) and plan is None:
+        first = rejections[0].reason if rejections else reason_of(0)
+        warnings.insert(0, _no_usable_rows_warning(name, len(rejected), first))
 
     report = TableReport(
         file=name,
@@ -2372,7 +2503,7 @@ def _empty_column_warnings(empty: list[str], final_map: dict[str, str]) -> list[
     out = []
     for c in empty:
         src = next((s for s, d in final_map.items() if d == c), c)
-        out.append(f"column '{src}' is empty in every kept row")
+        out.append(Msg("column_empty", src=src))
     return out
 
 
@@ -2380,44 +2511,42 @@ def _label_warnings(values: Any, by_canon: dict[str, str]) -> list[str]:
     """`values`: up to two distinct labels of the kept rows."""
     if len(values) != 1:
         return []
-    return [
-        f"label column '{by_canon['label']}' has a single value ({_q(values[0])}); it can't "
-        "separate groups"
-    ]
+    return [Msg("label_single", src=by_canon["label"], value=_q(values[0]))]
 
 
 def _identical_lines_warnings(n_dup: int) -> list[str]:
     if not n_dup:
         return []
-    return [
-        f"{_plural(n_dup, 'order line')} identical to an earlier line (kept: repeated lines "
-        "can be real, e.g. the same item bought twice)"
-    ]
+    return [Msg("identical_lines", n=n_dup)]
 
 
-def _no_usable_rows_warning(name: str, n_rejected: int, first_reason: str) -> str:
-    return (
-        f"no usable rows in '{name}': all {_plural(n_rejected, 'row')} were rejected "
-        f"(first: {first_reason})"
-    )
+def _no_usable_rows_warning(name: str, n_rejected: int, first_reason: str) -> Msg:
+    return Msg("no_usable_rows", name=name, n=n_rejected, first=first_reason)
 
 
 def _check_required(
     table: str, schema: TableSchema, by_canon: dict[str, str], name: str, found: list[str]
 ) -> None:
     missing = [c for c in schema.required if c not in by_canon]
-    parts = []
+    parts: list[Msg] = []
     for c in missing:
-        art = "an" if _HUMAN[c][0] in "aeiou" else "a"
-        parts.append(f"{art} {_HUMAN[c]} column")
+        parts.append(Msg("need_col_an" if _HUMAN[c][0] in "aeiou" else "need_col_a", canon=c))
     if table == "orders" and "amount" not in by_canon and "unit_price" not in by_canon:
-        parts.append("an amount column (or quantity and unit price columns to compute it)")
+        parts.append(Msg("need_amount"))
     if parts:
-        need = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-        them = "one" if len(parts) == 1 else "them"
+        need = parts[0]
+        for p in parts[1:-1]:
+            need = Msg("list_pair", a=need, b=p)
+        if len(parts) > 1:
+            need = Msg("list_and", a=need, b=parts[-1])
         raise IngestError(
-            f"{table} file '{name}' needs {need}; found: {_join_names(found)}. "
-            f"Map {them} in the column mapping."
+            Msg(
+                "missing_required_one" if len(parts) == 1 else "missing_required_many",
+                table=_table_name(table),
+                name=name,
+                need=need,
+                found=_join_names(found),
+            )
         )
 
 
@@ -2436,8 +2565,13 @@ def _integral_ids(s: pd.Series, src: str, notes: list[str]) -> pd.Series:
     first = int(np.flatnonzero(dotted_u)[0])
     n_changed = int(dotted_u[codes[codes >= 0]].sum())
     notes.append(
-        f"'{src}' values written as decimals made whole: {_q(u.iloc[first])} → "
-        f"{_q(fixed.iloc[first])} ({_plural(n_changed, 'value')})"
+        Msg(
+            "ids_made_whole",
+            src=src,
+            ex=_q(u.iloc[first]),
+            ex_fixed=_q(fixed.iloc[first]),
+            n=n_changed,
+        )
     )
     return _from_uniques(codes, fixed, s.index)
 
@@ -2449,11 +2583,7 @@ def _warn_scientific_ids(s: pd.Series, src: str, warnings: list[str]) -> None:
     """IDs like '1.23457E+11' are what Excel shows for long numbers: digits are lost."""
     sci = s.str.fullmatch(_SCIENTIFIC).fillna(False).to_numpy(dtype=bool)
     if sci.any():
-        warnings.append(
-            f"'{src}' has {_plural(int(sci.sum()), 'value')} in scientific notation (e.g. "
-            f"{_q(s[sci].iloc[0])}): Excel may have rounded these ids, so different customers "
-            "can share one; export the column as text and upload again"
-        )
+        warnings.append(Msg("ids_scientific", src=src, n=int(sci.sum()), ex=_q(s[sci].iloc[0])))
 
 
 def _from_uniques(codes: np.ndarray, u: pd.Series, index: pd.Index) -> pd.Series:
@@ -2484,52 +2614,43 @@ def _truncate(
     long = (lens > limits.max_text_chars).fillna(False).to_numpy(dtype=bool)
     if long.any():
         s = s.where(~long, s.str.slice(0, limits.max_text_chars))
-        where = ""
+        values = {"n": int(long.sum()), "src": src, "limit": limits.max_text_chars}
         if rows is not None and len(rows) == len(s):
-            where = f" (first on row {int(rows[np.flatnonzero(long)[0]])})"
-        notes.append(
-            f"{_plural(int(long.sum()), 'value')} in '{src}' longer than "
-            f"{_fmt_n(limits.max_text_chars)} characters truncated{where}"
-        )
+            first = str(int(rows[np.flatnonzero(long)[0]]))
+            notes.append(Msg("truncated_row", **values, ex_row=first))
+        else:
+            notes.append(Msg("truncated", **values))
     return s
 
 
 def _number_notes(info: _NumInfo, src: str, notes: list[str], warnings: list[str]) -> None:
     if info.n_comma:
         notes.append(
-            f"decimal comma detected in '{src}' ({_plural(info.n_comma, 'value')}, e.g. "
-            f"{_q(info.examples['comma'])} read as {info.examples['comma_value']})"
+            Msg(
+                "decimal_comma",
+                src=src,
+                n=info.n_comma,
+                ex=_q(info.examples["comma"]),
+                ex_value=info.examples["comma_value"],
+            )
         )
     if info.n_currency:
         notes.append(
-            f"currency symbols removed from {_plural(info.n_currency, 'value')} in '{src}' "
-            f"(e.g. {_q(info.examples['currency'])})"
+            Msg("currency_removed", n=info.n_currency, src=src, ex=_q(info.examples["currency"]))
         )
     if info.n_thousands:
         sep = "." if info.decimal == "," else ","
-        notes.append(
-            f"thousands separator '{sep}' removed from {_plural(info.n_thousands, 'value')} in '{src}'"
-        )
+        notes.append(Msg("thousands_removed", sep=sep, n=info.n_thousands, src=src))
     if info.n_paren:
-        notes.append(
-            f"{_plural(info.n_paren, 'value')} in parentheses in '{src}' read as negative "
-            f"(e.g. {_q(info.examples['paren'])})"
-        )
+        notes.append(Msg("parens_negative", n=info.n_paren, src=src, ex=_q(info.examples["paren"])))
     if info.currencies:
-        warnings.append(
-            f"'{src}' mixes currencies ({', '.join(info.currencies)}): the values are used as "
-            "written, without conversion; convert them to one currency if that matters"
-        )
+        warnings.append(Msg("mixed_currencies", src=src, currencies=", ".join(info.currencies)))
     if info.mixed:
         other = "." if info.decimal == "," else ","
-        warnings.append(
-            f"'{src}' mixes decimal separators; read with '{info.decimal}' as the decimal mark "
-            f"(the majority); values using '{other}' that don't fit are rejected"
-        )
+        warnings.append(Msg("mixed_decimals", src=src, decimal=info.decimal, other=other))
     if info.ambiguous:
         warnings.append(
-            f"'{src}': values like {_examples(info.ambiguous)} could use either ',' or '.' as "
-            f"the decimal mark; read with '{info.decimal}' as the decimal mark"
+            Msg("ambiguous_decimal", src=src, ex=_examples(info.ambiguous), decimal=info.decimal)
         )
 
 
@@ -2546,9 +2667,7 @@ def _discount(
     vals = vals.copy()
     if pct.any():
         vals[pct] = vals[pct] / 100
-        notes.append(
-            f"{_plural(int(pct.sum()), 'discount')} written as percentages (e.g. '20%') divided by 100"
-        )
+        notes.append(Msg("discount_percent_sign", n=int(pct.sum())))
     rest = ~pct & ~np.isnan(vals)
     if rest.any():
         mx = float(np.nanmax(vals[rest]))
@@ -2560,13 +2679,11 @@ def _discount(
         if percent:
             vals[rest] = vals[rest] / 100
             notes.append(
-                f"discounts in '{src}' look like percentages (up to {mx:g}); "
-                f"{_plural(int(rest.sum()), 'value')} divided by 100"
+                Msg("discount_percent_scale", src=src, ex_max=f"{mx:g}", n=int(rest.sum()))
             )
     out_of_range = ~np.isnan(vals) & ((vals < 0) | (vals > 1)) & ~bad
-    rej.add(out_of_range, src, text,
-            f"column '{src}' row {{row}}: discount {{value}} is not between 0 and 1 (or 0% and 100%)",
-            f"discount out of range in '{src}'")  # fmt: skip
+    rej.add(out_of_range, src, text, "discount_range", Msg("kind_discount_range", src=src),
+            src=src)  # fmt: skip
     return vals
 
 
@@ -2582,7 +2699,7 @@ def _orders_rules(
     if "quantity" not in out:
         out["quantity"] = np.ones(n)
         if n:
-            notes.append(f"no quantity column: quantity set to 1 for all {_plural(n, 'row')}")
+            notes.append(Msg("no_quantity", n=n))
     q = out["quantity"]
     disc = out.get("discount")
     d = np.nan_to_num(disc, nan=0.0) if disc is not None else np.zeros(n)
@@ -2595,12 +2712,11 @@ def _orders_rules(
         can = ~np.isnan(amount) & ~rej.mask
         out["amount"] = amount
         if can.any():
-            notes.append(f"amount derived from {formula} for {_plural(int(can.sum()), 'row')}")
+            notes.append(Msg("amount_derived", formula=formula, n=int(can.sum())))
         missing = np.isnan(amount) & ~rej.mask
         src_p = by_canon["unit_price"]
-        rej.add(missing, src_p, df[src_p],
-                "row {row}: amount can't be computed (quantity or unit price is empty)",
-                "amount can't be computed")  # fmt: skip
+        rej.add(missing, src_p, df[src_p], "amount_missing",
+                Msg("kind_amount_missing"))  # fmt: skip
     else:
         a = out["amount"]
         blank = np.isnan(a) & ~rej.mask
@@ -2611,48 +2727,35 @@ def _orders_rules(
                 a = a.copy()
                 a[fill] = derived[fill]
                 out["amount"] = a
-                notes.append(
-                    f"empty amount derived from {formula} for {_plural(int(fill.sum()), 'row')}"
-                )
+                notes.append(Msg("amount_filled", formula=formula, n=int(fill.sum())))
             blank = blank & ~fill
         if blank.any():
-            warnings.append(
-                f"{_plural(int(blank.sum()), 'order line')} without an amount (kept: they count as "
-                "orders but add nothing to spend)"
-            )
+            warnings.append(Msg("lines_without_amount", n=int(blank.sum())))
     q, a = out["quantity"], out["amount"]
     live = ~rej.mask
     neg = live & (((~np.isnan(q)) & (q < 0)) | ((~np.isnan(a)) & (a < 0)))
     if neg.any():
-        notes.append(
-            f"{_plural(int(neg.sum()), 'line')} with negative quantity or amount kept as returns"
-        )
+        notes.append(Msg("returns_negative", n=int(neg.sum())))
     if "order_id" in out:
         oid = out["order_id"]
         canc = oid.str.fullmatch(r"[Cc]\d+").fillna(False).to_numpy(dtype=bool) & live
         if canc.any() and oid.str.fullmatch(r"\d+").fillna(False).any():
             example = oid[canc].iloc[0]
-            notes.append(
-                f"{_plural(int(canc.sum()), 'line')} with an order_id starting with 'C' (e.g. "
-                f"{_q(example)}): cancellations, kept as returns"
-            )
+            notes.append(Msg("cancellations", n=int(canc.sum()), ex=_q(example)))
             pos = canc & ~np.isnan(q) & (q > 0)
             if pos.any():
-                warnings.append(
-                    f"{_plural(int(pos.sum()), 'cancellation line')} ('C' order ids) with a "
-                    "positive quantity (kept as they are)"
-                )
+                warnings.append(Msg("cancellations_positive", n=int(pos.sum())))
     zero_q = live & ~np.isnan(q) & (q == 0)
     if zero_q.any():
-        warnings.append(f"{_plural(int(zero_q.sum()), 'line')} with quantity 0 (kept)")
+        warnings.append(Msg("zero_quantity", n=int(zero_q.sum())))
     if "unit_price" in out:
         p = out["unit_price"]
         zero = live & ~np.isnan(p) & (p == 0)
         if zero.any():
-            warnings.append(f"{_plural(int(zero.sum()), 'line')} with unit price 0 (kept)")
+            warnings.append(Msg("zero_price", n=int(zero.sum())))
         negp = live & ~np.isnan(p) & (p < 0)
         if negp.any():
-            warnings.append(f"{_plural(int(negp.sum()), 'line')} with a negative unit price (kept)")
+            warnings.append(Msg("negative_price", n=int(negp.sum())))
 
 
 def _reject_duplicates(
@@ -2668,9 +2771,8 @@ def _reject_duplicates(
         hit = firsts.notna().to_numpy()
         if hit.any():
             before[live_idx[hit]] = True
-            rej.add(before, src, s,
-                    f"row {{row}}: duplicate {key} {{value}} (first seen on row {{extra}})",
-                    f"duplicate {key}", extra=firsts.to_numpy()[hit].astype(np.int64))  # fmt: skip
+            rej.add(before, src, s, "duplicate_key", Msg("kind_duplicate", key=key),
+                    extra=firsts.to_numpy()[hit].astype(np.int64), key=key)  # fmt: skip
             live &= ~before
     if seen is not None and live.any():
         live_idx = np.flatnonzero(live)
@@ -2692,8 +2794,8 @@ def _reject_duplicates(
     first_of_code[codes[firsts]] = rej.rows[live_idx[firsts]]
     mask = np.zeros(len(s), dtype=bool)
     mask[live_idx[dup]] = True
-    rej.add(mask, src, s, f"row {{row}}: duplicate {key} {{value}} (first seen on row {{extra}})",
-            f"duplicate {key}", extra=first_of_code[codes[dup]])  # fmt: skip
+    rej.add(mask, src, s, "duplicate_key", Msg("kind_duplicate", key=key),
+            extra=first_of_code[codes[dup]], key=key)  # fmt: skip
 
 
 _LEADING_ZERO = re.compile(r"[+-]?0\d+.*", flags=re.DOTALL)

@@ -32,7 +32,6 @@ import numpy as np
 import pandas as pd
 
 from core.ingest import (
-    _DELIM_NAMES,
     _LINE_BREAK,
     MB,
     IngestError,
@@ -45,7 +44,6 @@ from core.ingest import (
     _decode,
     _delimited_layout,
     _empty_column_warnings,
-    _fmt_n,
     _format_from_extension,
     _format_from_magic,
     _identical_lines_warnings,
@@ -56,12 +54,14 @@ from core.ingest import (
     _parse_slow,
     _plural,
     _ragged_warning,
+    _separated_note,
     _too_big,
     _unclosed_last_record,
     guess_mapping,
     guess_table,
     ingest,
 )
+from core.ingest_text import Msg, merge_key, merged
 from core.schema import schema_for
 
 __all__ = ["StreamedTable", "ingest_file_streaming", "merge_messages"]
@@ -123,8 +123,13 @@ def ingest_file_streaming(
             state.add(chunk, data_tmp, rej_tmp)
             if progress is not None:
                 progress(
-                    f"{name}: {reader.bytes_read / MB:,.0f} of {size / MB:,.0f} MB read, "
-                    f"{_fmt_n(state.rows_read)} rows",
+                    Msg(
+                        "stream_progress",
+                        name=name,
+                        done=reader.bytes_read / MB,
+                        size=size / MB,
+                        rows=state.rows_read,
+                    ),
                     min(1.0, reader.bytes_read / max(1, size)),
                 )
         report = state.finish(data_tmp, rej_tmp, reader)
@@ -156,14 +161,14 @@ def _tmp_sibling(path: Path) -> Path:
 def _check_file(path: Path, name: str, limits: IngestLimits) -> int:
     """The file's size, refused from its stat alone (before anything is read) when too big."""
     if not path.exists():
-        raise IngestError(f"file '{name}' does not exist ({path})")
+        raise IngestError(Msg("file_missing", name=name, path=str(path)))
     if path.is_dir():
-        raise IngestError(f"'{name}' is a folder, not a file")
+        raise IngestError(Msg("is_folder", name=name))
     size = path.stat().st_size
     if size > limits.max_bytes:
         raise IngestError(_too_big(name, size, limits.max_bytes))
     if size == 0:
-        raise IngestError(f"file '{name}' is empty (0 bytes); expected a table with a header row")
+        raise IngestError(Msg("file_empty", name=name))
     return size
 
 
@@ -180,7 +185,7 @@ class _Chunk:
     df: pd.DataFrame
     rows: np.ndarray
     rejected: pd.DataFrame | None
-    notes: list[str]  # the reader's (first chunk only)
+    notes: list[str]  # the reader's (first chunk only); `Msg`s
     warnings: list[str]
 
 
@@ -208,13 +213,11 @@ class _ChunkReader:
         ext = Path(lower).suffix
         magic = _format_from_magic(head)
         if _format_from_extension(ext) != "csv" or magic is not None:
-            kind = {"excel": "an Excel workbook", "parquet": "a Parquet file"}.get(
-                magic or "", f"a '{ext or '(no extension)'}' file"
-            )
-            raise IngestError(
-                f"'{self.name}' is {kind}; reading in chunks works for delimited text "
-                "(.csv, .tsv, .txt, .tab); read this file whole instead"
-            )
+            if magic in ("excel", "parquet"):
+                kind = Msg(f"kind_{magic}")
+            else:
+                kind = Msg("kind_ext", ext=ext or Msg("no_extension"))
+            raise IngestError(Msg("stream_not_text", name=self.name, kind=kind))
         return gzip.open(self.path, "rb") if self.gzip else open(self.path, "rb")  # noqa: SIM115
 
     def _read(self, fh: Any, raw: Any) -> bytes:
@@ -223,7 +226,7 @@ class _ChunkReader:
         self.bytes_read = raw.tell() if self.gzip else self.n_decoded
         if self.n_decoded > self.limits.max_bytes:  # only a .gz gets here: its stat was fine
             raise IngestError(
-                _too_big(self.name, self.n_decoded, self.limits.max_bytes) + " once decompressed"
+                _too_big(self.name, self.n_decoded, self.limits.max_bytes, unzipped=True)
             )
         return block
 
@@ -259,9 +262,7 @@ class _ChunkReader:
             if encoding is None:
                 if not piece.strip():
                     if eof:
-                        raise IngestError(
-                            f"file '{self.name}' contains only blank lines; expected a header row"
-                        )
+                        raise IngestError(Msg("only_blank", name=self.name))
                     pending = piece + pending
                     continue
                 text, encoding = self._detect(piece, reader_notes, reader_warnings)
@@ -302,7 +303,7 @@ class _ChunkReader:
                 layout = found
                 reader_notes += notes
                 if delim != ",":
-                    reader_notes.append(f"{_DELIM_NAMES[delim]}-separated file")
+                    reader_notes.append(_separated_note(delim))
             warnings = list(reader_warnings) if first else []
             if rejected is not None and len(rejected):
                 warnings.append(_ragged_warning(len(rejected), len(columns)))
@@ -320,7 +321,7 @@ class _ChunkReader:
             )
             line_offset += _count_lines(text)
         if carry:  # cannot happen: the last block is parsed whole
-            raise IngestError(f"'{self.name}': the end of the file could not be read")
+            raise IngestError(Msg("stream_end_unreadable", name=self.name))
 
     def _parse(
         self, text: str, delim: str, columns: list[str], header_lines: int, line_offset: int
@@ -343,15 +344,12 @@ class _ChunkReader:
         """The encoding, from the first block (whole lines), as `read_raw` detects it."""
         head = piece[:65536]
         if head[:2] in (b"\xff\xfe", b"\xfe\xff") or head.count(b"\x00") > len(head) // 8:
-            raise IngestError(
-                f"'{self.name}' is UTF-16 or UTF-32 text (or binary); reading in chunks works "
-                "for UTF-8, GB18030 and single-byte encodings: save it as UTF-8"
-            )
+            raise IngestError(Msg("stream_utf16", name=self.name))
         text, encoding = _decode(piece, self.name, notes, warnings)
         if "+" in encoding:  # lines in two encodings (files pasted together)
+            first, _, second = encoding.partition("+")
             raise IngestError(
-                f"'{self.name}' mixes encodings ({encoding.replace('+', ' and ')}); reading in "
-                "chunks needs one encoding: save the file again as UTF-8"
+                Msg("stream_mixed_encodings", name=self.name, first=first, second=second)
             )
         return text, encoding
 
@@ -362,8 +360,13 @@ class _ChunkReader:
         except UnicodeDecodeError as exc:
             line = line_offset + piece[: exc.start].count(b"\n") + 1
             raise IngestError(
-                f"'{self.name}' line {line} is not valid {encoding} text, though the start of "
-                f"the file is ({exc.reason}); save the file again as UTF-8"
+                Msg(
+                    "stream_bad_line",
+                    name=self.name,
+                    line=str(line),
+                    encoding=encoding,
+                    reason=exc.reason,
+                )
             ) from None
 
 
@@ -404,7 +407,7 @@ class _StreamState:
         self.rows_kept = 0
         self.rows_rejected = 0
         self.rejections: list[Rejection] = []
-        self.first_reason: str | None = None
+        self.first_reason: str | None = None  # a `Msg` when the chunk's report has it
         self.data_writer: Any = None
         self.data_schema: Any = None
         self.rej_writer: Any = None
@@ -423,9 +426,13 @@ class _StreamState:
             self.last_line = max(self.last_line, int(chunk.rows[-1]))
         if self.rows_read > self.limits.max_rows:
             raise IngestError(
-                f"'{self.name}' has more than {_fmt_n(self.limits.max_rows)} rows (counted "
-                f"{_fmt_n(self.rows_read)} by line {_fmt_n(self.last_line)}); at most "
-                f"{_fmt_n(self.limits.max_rows)} are supported (split the file or sample it)"
+                Msg(
+                    "stream_too_many_rows",
+                    name=self.name,
+                    limit=self.limits.max_rows,
+                    rows=self.rows_read,
+                    line=self.last_line,
+                )
             )
         raw = RawTable(
             df=chunk.df,
@@ -462,7 +469,9 @@ class _StreamState:
         if room > 0:
             self.rejections += rep.rejections[:room]
         if self.first_reason is None and len(res.rejected):
-            self.first_reason = str(res.rejected["_reason"].iloc[0])
+            self.first_reason = (
+                rep.rejections[0].reason if rep.rejections else str(res.rejected["_reason"].iloc[0])
+            )
         self._track_whole_table(chunk.df, res.data)
         self._write_data(res.data, data_tmp, chunk)
         if len(res.rejected):
@@ -511,8 +520,12 @@ class _StreamState:
             t = t.cast(self.data_schema)
         except (ValueError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
             raise IngestError(
-                f"'{self.name}': the rows from line {chunk.line_offset + 1} on do not fit the "
-                f"columns the first rows set ({exc}); read the file whole instead"
+                Msg(
+                    "stream_schema_drift",
+                    name=self.name,
+                    line=str(chunk.line_offset + 1),
+                    error=str(exc),
+                )
             ) from None
         self.data_writer.write_table(t)
 
@@ -550,10 +563,8 @@ class _StreamState:
     # -- at the end
     def finish(self, data_tmp: Path, rej_tmp: Path, reader: _ChunkReader) -> TableReport:
         self.close()
-        if not self.reports:
-            raise IngestError(f"'{self.name}' has a header but no data rows")
-        if self.rows_read == 0:
-            raise IngestError(f"'{self.name}' has a header but no data rows")
+        if not self.reports or self.rows_read == 0:
+            raise IngestError(Msg("no_data_rows", name=self.name))
         first = self.reports[0]
         canon = set(schema_for(first.table).column_names)
         notes = merge_messages([r.notes for r in self.reports])
@@ -562,11 +573,9 @@ class _StreamState:
         if numeric:
             names = {src: first.mapping[src] for src in numeric}
             _rewrite_parquet(data_tmp, lambda df: _to_numbers(df, list(names.values())))
-            at = next(
-                (i for i, n in enumerate(notes) if "kept as extra attributes" in n), len(notes)
-            )
+            at = next((i for i, n in enumerate(notes) if _is_extras_note(n)), len(notes))
             for src in numeric:
-                notes.insert(at, f"extra column '{src}' holds only numbers; stored as numbers")
+                notes.insert(at, Msg("extra_numeric", src=src))
                 at += 1
         if self.rows_rejected and not self.any_ragged:
             _rewrite_parquet(rej_tmp, lambda df: df.drop(columns="_raw_line"))
@@ -588,10 +597,7 @@ class _StreamState:
         for r in self.reports:
             for k, v in r.date_formats.items():
                 date_formats.setdefault(k, v)
-        notes.append(
-            f"read in {_plural(len(self.reports), 'chunk')} of up to "
-            f"{reader.chunk_bytes / MB:,.3g} MB"
-        )
+        notes.append(Msg("read_in_chunks", n=len(self.reports), mb=reader.chunk_bytes / MB))
         return TableReport(
             file=self.name,
             table=first.table,
@@ -722,25 +728,42 @@ def _message_key(msg: str) -> tuple[str, list[tuple[int, int, str, int]]]:
     return "".join(key), counts
 
 
+def _is_extras_note(note: str) -> bool:
+    if isinstance(note, Msg):
+        return note.key in ("extras_kept", "extras_kept_renamed")
+    return "kept as extra attributes" in note
+
+
 def merge_messages(chunks: list[list[str]]) -> list[str]:
     """Notes or warnings of several chunks as one list: a message that differs only in its
     counts and examples appears once, with the counts summed and the first chunk's
-    examples; the order is that of first appearance."""
-    merged: dict[str, tuple[str, list[tuple[int, int, str, int]], list[int]]] = {}
+    examples; the order is that of first appearance. A `Msg` is merged on its key and
+    values (`core.ingest_text.merge_key`); plain text (written elsewhere) by blanking the
+    counts and examples out of the English."""
+    found: dict[Any, Any] = {}
     for msgs in chunks:
         for msg in msgs:
-            key, counts = _message_key(msg)
-            if key not in merged:
-                merged[key] = (msg, counts, [c[3] for c in counts])
+            if isinstance(msg, Msg):
+                key = ("msg", merge_key(msg))
+                found[key] = merged(found[key], msg) if key in found else msg
+                continue
+            text_key, counts = _message_key(msg)
+            key = ("text", text_key)
+            if key not in found:
+                found[key] = (msg, counts, [c[3] for c in counts])
             else:
-                first, spans, totals = merged[key]
-                merged[key] = (
+                first, spans, totals = found[key]
+                found[key] = (
                     first,
                     spans,
                     [a + c[3] for a, c in zip(totals, counts, strict=True)],
                 )
     out = []
-    for msg, spans, totals in merged.values():
+    for entry in found.values():
+        if isinstance(entry, Msg):
+            out.append(entry)
+            continue
+        msg, spans, totals = entry
         for (start, end, noun, _), total in sorted(
             zip(spans, totals, strict=True), key=lambda x: -x[0][0]
         ):

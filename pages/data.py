@@ -9,11 +9,12 @@ import streamlit as st
 
 from core.datasets import assemble_dataset, create_demo_dataset, save_assembled
 from core.ingest import IngestError, guess_mapping, guess_table, ingest, read_raw
+from core.ingest_text import render
 from core.schema import SCHEMAS, TABLES
 from dashboard import state
 from dashboard.components.format import fmt_int
 from dashboard.components.report import render_report
-from dashboard.i18n import LANGUAGES, t, translate
+from dashboard.i18n import LANGUAGES, current_language, t, translate
 
 # "Keep as extra column" in every language: a cell edited before a language switch still counts.
 KEEP_LABELS = {translate("data.keep_extra", lang) for lang in LANGUAGES}
@@ -100,7 +101,7 @@ for f in files or []:
                 sheet = st.selectbox(t("data.sheet"), raw.sheet_names, key=f"sheet_{digest}")
                 raw = _read(data, f.name, digest, sheet)
         except IngestError as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.error(render(exc.message, current_language()), icon=":material/error:")
             continue
         found = [
             t("data.found_rows", count=fmt_int(len(raw.df))),
@@ -136,7 +137,7 @@ if plans:
                 try:
                     results.append(ingest(raw, table, mapping))
                 except IngestError as exc:
-                    errors.append(str(exc))
+                    errors.append(render(exc.message, current_language()))
             if not errors:
                 try:
                     assembled = assemble_dataset(results)

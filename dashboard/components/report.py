@@ -8,14 +8,62 @@ import pandas as pd
 import streamlit as st
 
 from core.export import to_safe_csv_bytes
+from core.ingest_text import localize
+from core.schema import TABLES
 from dashboard.components.format import fmt_int
-from dashboard.i18n import t
+from dashboard.i18n import current_language, t
+
+
+def _messages(report: dict[str, Any], kind: str, lang: str) -> list[str]:
+    """The report's notes or warnings in `lang` (English text of reports stored without
+    their structured form stays English)."""
+    english = report.get(kind) or []
+    stored = list(report.get(f"{kind}_i18n") or [])
+    stored += [None] * (len(english) - len(stored))
+    return [localize(e, s, lang) for e, s in zip(english, stored, strict=False)]
+
+
+def _localized_reasons(frame: pd.DataFrame, report: dict[str, Any], lang: str) -> pd.DataFrame:
+    """`frame` (rejected rows with `_row` and `_reason`) with each reason in `lang`, where the
+    report kept that row's structured reason (its first rejections); the rest as stored."""
+    if lang == "en" or "_reason" not in frame.columns or "_row" not in frame.columns:
+        return frame
+    by_row = {
+        r.get("row"): r.get("reason_i18n")
+        for r in report.get("rejections") or []
+        if r.get("reason_i18n")
+    }
+    if not by_row:
+        return frame
+    out = frame.copy()
+    out["_reason"] = [
+        localize(reason, by_row.get(_int(row)), lang)
+        for row, reason in zip(out["_row"], out["_reason"], strict=True)
+    ]
+    return out
+
+
+def _table_label(table: str) -> str:
+    """A canonical table's name in the session's language (anything else as it is)."""
+    return t(f"data.tables.{table}") if table in TABLES else table
+
+
+def _int(v: Any) -> int | None:
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return None
 
 
 def render_report(
     report: dict[str, Any], rejected: pd.DataFrame | None = None, *, key: str
 ) -> None:
-    """One file's report. `rejected` holds the full rejected rows (the report may cap its list)."""
+    """One file's report. `rejected` holds the full rejected rows (the report may cap its list).
+
+    Notes, warnings and the reasons of the rejected rows shown are in the session's language;
+    the downloadable CSV keeps the reasons as stored (English), like every export.
+    """
+    lang = current_language()
     read, kept, rej = (
         report.get("rows_read", 0),
         report.get("rows_kept", 0),
@@ -32,7 +80,7 @@ def render_report(
         t(
             "report.summary",
             file=report.get("file", "?"),
-            table=report.get("table", "?"),
+            table=_table_label(report.get("table", "?")),
             kept=fmt_int(kept),
             read=fmt_int(read),
             rejected=fmt_int(rej),
@@ -62,14 +110,15 @@ def render_report(
                 f"{src} → **{dst}**" for src, dst in report["mapping"].items() if dst
             )
             st.caption(t("report.columns", items=pairs))
-        for note in report.get("notes", []):
+        for note in _messages(report, "notes", lang):
             st.info(note, icon=":material/info:")
-        for warning in report.get("warnings", []):
+        for warning in _messages(report, "warnings", lang):
             st.warning(warning, icon=":material/warning:")
         rows = report.get("rejections", [])
         if rej:
             if rejected is not None and len(rejected):
-                st.dataframe(rejected.head(500), hide_index=True, width="stretch")
+                shown = _localized_reasons(rejected.head(500), report, lang)
+                st.dataframe(shown, hide_index=True, width="stretch")
                 st.download_button(
                     t("report.download_rejected", count=fmt_int(len(rejected))),
                     to_safe_csv_bytes(rejected),
@@ -78,4 +127,11 @@ def render_report(
                     key=f"dl_rej_{key}",
                 )
             elif rows:
-                st.dataframe(pd.DataFrame(rows).head(500), hide_index=True, width="stretch")
+                listed = pd.DataFrame(rows).head(500)
+                if "reason" in listed.columns:
+                    stored = listed.get("reason_i18n", pd.Series([None] * len(listed)))
+                    listed["reason"] = [
+                        localize(e, s, lang) for e, s in zip(listed["reason"], stored, strict=True)
+                    ]
+                listed = listed.drop(columns=["reason_i18n"], errors="ignore")
+                st.dataframe(listed, hide_index=True, width="stretch")
