@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from core.features import Feature, FeatureEngine, FeatureTable, build_customer_features
-from core.ingest_text import Msg, to_json
+from core.ingest_text import EN, MessageError, Msg, localize, to_json
 from core.workspace import DatasetInfo, Workspace, atomic_write_json, atomic_write_parquet
 
 DEMO_ID = "demo"
+
+
+class DatasetError(MessageError):
+    """The ingested files cannot make a dataset (none given, no customers or orders table,
+    a customer in two customers files...). ``str(exc)`` is English; `message` is the `Msg`."""
 
 
 @dataclass
@@ -27,7 +32,51 @@ class AssembledDataset:
     tables: dict[str, pd.DataFrame]
     rejected: dict[str, pd.DataFrame]
     reports: list[dict[str, Any]]
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # `Msg`s: English, and translatable
+
+
+def _table_list(names: Iterable[str]) -> Msg | str:
+    """Table names joined with commas, each in the reader's language ("nothing" when none)."""
+    parts: list[Msg | str] = [
+        Msg(f"table_{n}") if f"table_{n}" in EN else str(n) for n in sorted(names)
+    ]
+    if not parts:
+        return Msg("no_tables")
+    out = parts[0]
+    for p in parts[1:]:
+        out = Msg("list_pair", a=out, b=p)
+    return out
+
+
+def _needs_table(tables: Iterable[str]) -> DatasetError:
+    return DatasetError(Msg("dataset_needs_table", found=_table_list(tables)))
+
+
+def _unknown_customers(table: str, n_rows: int, n_customers: int) -> Msg:
+    return Msg(
+        "unknown_customers",
+        n=int(n_rows),
+        table=Msg(f"table_{table}"),
+        n_customers=int(n_customers),
+    )
+
+
+def _warnings_meta(warnings: Sequence[str]) -> dict[str, Any]:
+    """Dataset meta for cross-table warnings: the English text (as always) and, beside it,
+    the structured form to show them in another language (`dataset_warnings`)."""
+    return {
+        "warnings": [str(w) for w in warnings],
+        "warnings_i18n": [to_json(w) if isinstance(w, Msg) else None for w in warnings],
+    }
+
+
+def dataset_warnings(meta: Mapping[str, Any], lang: str = "en") -> list[str]:
+    """A dataset's cross-table warnings in `lang`. Datasets saved before the structured form
+    was kept (no ``warnings_i18n``) show their English text."""
+    english = list(meta.get("warnings") or [])
+    stored = list(meta.get("warnings_i18n") or [])
+    stored += [None] * (len(english) - len(stored))
+    return [localize(e, s, lang) for e, s in zip(english, stored, strict=False)]
 
 
 def assemble_dataset(results: Sequence[Any]) -> AssembledDataset:
@@ -37,7 +86,7 @@ def assemble_dataset(results: Sequence[Any]) -> AssembledDataset:
     missing from the customers table, reviews of unknown customers) are reported, not dropped.
     """
     if not results:
-        raise ValueError("no files were ingested")
+        raise DatasetError(Msg("no_files_ingested"))
     by_table: dict[str, list[pd.DataFrame]] = {}
     rejected: dict[str, list[pd.DataFrame]] = {}
     reports = []
@@ -51,30 +100,20 @@ def assemble_dataset(results: Sequence[Any]) -> AssembledDataset:
         for t, dfs in by_table.items()
     }
     if "customers" not in tables and "orders" not in tables:
-        found = ", ".join(sorted(tables)) or "nothing"
-        raise ValueError(
-            "a dataset needs a customers table (one row per customer) or an orders table "
-            f"(customer, date, amount); the files given only contain: {found}"
-        )
-    warnings = []
+        raise _needs_table(tables)
+    warnings: list[str] = []
     if "customers" in tables:
         dup = tables["customers"]["customer_id"].duplicated()
         if dup.any():
-            raise ValueError(
-                f"customer_id {tables['customers']['customer_id'][dup].iloc[0]!r} appears in more "
-                "than one customers file; merge them or keep one"
-            )
+            first = tables["customers"]["customer_id"][dup].iloc[0]
+            raise DatasetError(Msg("customer_in_two_files", value=repr(first)))
         known = set(tables["customers"]["customer_id"])
         for t in ("orders", "reviews"):
             if t in tables:
                 unknown = ~tables[t]["customer_id"].isin(known)
                 if unknown.any():
                     n_ids = tables[t].loc[unknown, "customer_id"].nunique()
-                    warnings.append(
-                        f"{int(unknown.sum()):,} {t} rows belong to {n_ids:,} customers that are "
-                        "not in the customers table; they are kept, but features are computed "
-                        "for the customers table's customers only"
-                    )
+                    warnings.append(_unknown_customers(t, unknown.sum(), n_ids))
     return AssembledDataset(
         tables=tables,
         rejected={t: pd.concat(v, ignore_index=True) for t, v in rejected.items()},
@@ -92,7 +131,7 @@ def save_assembled(
         source=source,
         reports=assembled.reports,
         rejected=assembled.rejected,
-        meta={"warnings": assembled.warnings},
+        meta=_warnings_meta(assembled.warnings),
     )
 
 
@@ -103,21 +142,23 @@ def save_streamed(
     table) as a dataset, without loading them: the cross-table check of `assemble_dataset`
     (orders / reviews of customers missing from the customers table) runs in DuckDB."""
     if not streamed:
-        raise ValueError("no files were ingested")
+        raise DatasetError(Msg("no_files_ingested"))
     by_table: dict[str, Any] = {}
     for s in streamed:
         if s.table in by_table:
-            raise ValueError(
-                f"'{by_table[s.table].report.file}' and '{s.report.file}' are both {s.table} "
-                "files; large files are saved one per table: combine them first"
+            table = Msg(f"table_{s.table}") if f"table_{s.table}" in EN else s.table
+            raise DatasetError(
+                Msg(
+                    "streamed_same_table",
+                    a=by_table[s.table].report.file,
+                    b=s.report.file,
+                    table=table,
+                )
             )
         by_table[s.table] = s
     files = {t: s.data_path for t, s in by_table.items()}
     if "customers" not in files and "orders" not in files:
-        raise ValueError(
-            "a dataset needs a customers table (one row per customer) or an orders table "
-            f"(customer, date, amount); the files given only contain: {', '.join(sorted(files))}"
-        )
+        raise _needs_table(files)
     warnings = _unknown_customer_warnings(files)
     return ws.save_dataset_files(
         name,
@@ -125,11 +166,11 @@ def save_streamed(
         source=source,
         reports=[s.report.to_dict() for s in streamed],
         rejected={t: s.rejected_path for t, s in by_table.items() if s.rejected_path},
-        meta={"warnings": warnings},
+        meta=_warnings_meta(warnings),
     )
 
 
-def _unknown_customer_warnings(files: dict[str, Any]) -> list[str]:
+def _unknown_customer_warnings(files: dict[str, Any]) -> list[Msg]:
     import duckdb
 
     if "customers" not in files:
@@ -146,11 +187,7 @@ def _unknown_customer_warnings(files: dict[str, Any]) -> list[str]:
                 [str(files[t]), str(files["customers"])],
             ).fetchone()
             if n_rows:
-                out.append(
-                    f"{int(n_rows):,} {t} rows belong to {int(n_ids):,} customers that are "
-                    "not in the customers table; they are kept, but features are computed "
-                    "for the customers table's customers only"
-                )
+                out.append(_unknown_customers(t, n_rows, n_ids))
         return out
     finally:
         con.close()
@@ -162,9 +199,11 @@ def create_demo_dataset(
     from core.demo import PERSONAS, generate_demo_store
 
     tables = generate_demo_store(n_customers=n_customers, seed=seed)
+    label = Msg("demo_file", seed=str(seed))
     report = [
         {
-            "file": f"demo store (seed {seed})",
+            "file": str(label),
+            "file_i18n": to_json(label),
             "table": t,
             "rows_read": len(df),
             "rows_kept": len(df),

@@ -1976,7 +1976,7 @@ def _schema(table: str) -> TableSchema:
     try:
         return schema_for(table)
     except ValueError as exc:
-        raise IngestError(str(exc)) from None
+        raise IngestError(exc.args[0]) from None
 
 
 # ----------------------------------------------------------------------------- ingest

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core.ingest_text import MessageError, Msg
+
 # Logical column types. Ingest coerces to these; Parquet stores them as
 # string / timestamp[us] / float64 / int64.
 STRING = "string"
@@ -125,7 +127,9 @@ def schema_for(table: str) -> TableSchema:
     try:
         return SCHEMAS[table]
     except KeyError:
-        raise ValueError(f"unknown table '{table}' (expected one of {', '.join(TABLES)})") from None
+        raise MessageError(
+            Msg("unknown_table", table=str(table), expected=", ".join(TABLES))
+        ) from None
 
 
 def to_snake_case(name: str) -> str:

@@ -7,9 +7,14 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from core.datasets import assemble_dataset, create_demo_dataset, save_assembled
+from core.datasets import (
+    assemble_dataset,
+    create_demo_dataset,
+    dataset_warnings,
+    save_assembled,
+)
 from core.ingest import IngestError, guess_mapping, guess_table, ingest, read_raw
-from core.ingest_text import render
+from core.ingest_text import error_message, render
 from core.schema import SCHEMAS, TABLES
 from dashboard import state
 from dashboard.components.format import fmt_int
@@ -143,7 +148,7 @@ if plans:
                     assembled = assemble_dataset(results)
                     info = save_assembled(ws, name or "dataset", assembled)
                 except ValueError as exc:
-                    errors.append(str(exc))
+                    errors.append(render(error_message(exc), current_language()))
             status.update(
                 label=t("data.not_saved") if errors else t("data.saved"),
                 state="error" if errors else "complete",
@@ -171,7 +176,7 @@ if st.session_state.pop("just_saved", None) == ds.id:
 st.subheader(t("data.validation_report", name=ds.name))
 reports = ws.load_reports(ds.id)
 rejected = ws.load_rejected(ds.id)
-for w in ds.meta.get("warnings", []):
+for w in dataset_warnings(ds.meta, current_language()):
     st.warning(w, icon=":material/warning:")
 for i, rep in enumerate(reports):
     rej = rejected.get(rep.get("table"))

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.datasets import compute_dataset_features, create_demo_dataset, summarise_dataset
+from core.datasets import (
+    compute_dataset_features,
+    create_demo_dataset,
+    dataset_warnings,
+    summarise_dataset,
+)
 from dashboard import state
 from dashboard.components.format import fmt_int, fmt_money
-from dashboard.i18n import t
+from dashboard.i18n import current_language, t
 from dashboard.navigation import page
 
 st.title(t("home.title"))
@@ -64,7 +69,7 @@ else:
 # What has been done, what comes next.
 config = state.feature_config(ds.id)
 features_ready = any((ds.path / "feature_cache").glob("*.parquet")) if ds.path.exists() else False
-warnings = ds.meta.get("warnings", [])
+warnings = dataset_warnings(ds.meta, current_language())
 
 st.subheader(t("home.next_steps"))
 runs = [r for r in ws.list_runs(ds.id, kind="segment") if r.status == "done"]

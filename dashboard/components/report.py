@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from core.export import to_safe_csv_bytes
-from core.ingest_text import localize
+from core.ingest_text import Msg, localize, to_json
 from core.schema import TABLES
 from dashboard.components.format import fmt_int
 from dashboard.i18n import current_language, t
@@ -41,6 +42,19 @@ def _localized_reasons(frame: pd.DataFrame, report: dict[str, Any], lang: str) -
         for row, reason in zip(out["_row"], out["_reason"], strict=True)
     ]
     return out
+
+
+# Demo datasets saved before the label was kept in its structured form (``file_i18n``).
+_OLD_DEMO_FILE = re.compile(r"demo store \(seed (-?\d+)\)")
+
+
+def _file_label(report: dict[str, Any], lang: str) -> str:
+    """The report's file name; a label the app wrote (the demo store's) in `lang`."""
+    file = report.get("file", "?")
+    stored = report.get("file_i18n")
+    if not stored and isinstance(file, str) and (m := _OLD_DEMO_FILE.fullmatch(file)):
+        stored = to_json(Msg("demo_file", seed=m.group(1)))
+    return localize(file, stored, lang)
 
 
 def _table_label(table: str) -> str:
@@ -79,7 +93,7 @@ def render_report(
     with st.expander(
         t(
             "report.summary",
-            file=report.get("file", "?"),
+            file=_file_label(report, lang),
             table=_table_label(report.get("table", "?")),
             kept=fmt_int(kept),
             read=fmt_int(read),

@@ -276,3 +276,130 @@ def test_streamed_chunks_merge_counts_of_the_same_message(tmp_path):
     # Stored and read back like any report.
     again = TableReport.from_dict(json.loads(json.dumps(rep.to_dict())))
     assert [m.key for m in again.warnings] == [m.key for m in rep.warnings]
+
+
+# ------------------------------------------------------------ assembling a dataset
+CUSTOMERS_AB = b"customer_id,region\na,north\nb,south\n"
+ORDERS_ABXY = (
+    b"customer_id,order_date,amount\na,2024-01-01,1\nx,2024-01-02,2\nx,2024-01-03,3\n"
+    b"y,2024-01-04,4\n"
+)
+UNKNOWN_EN = (
+    "3 orders rows belong to 2 customers that are not in the customers table; they are kept, "
+    "but features are computed for the customers table's customers only"
+)
+UNKNOWN_ZH = (
+    "订单表中有 3 行属于 2 位不在客户表中的客户；这些行已保留，但只为客户表中的客户计算特征"
+)
+
+
+def _orders_of_unknown_customers():
+    from core.datasets import assemble_dataset
+
+    return assemble_dataset(
+        [
+            ingest_file(CUSTOMERS_AB, "customers", filename="c.csv"),
+            ingest_file(ORDERS_ABXY, "orders", filename="o.csv"),
+        ]
+    )
+
+
+def test_unknown_customer_warning_is_english_as_before_and_chinese(tmp_path):
+    from core.datasets import dataset_warnings, save_assembled
+    from core.workspace import Workspace
+
+    assembled = _orders_of_unknown_customers()
+    [w] = assembled.warnings
+    assert w == UNKNOWN_EN and isinstance(w, Msg) and not english_words(w)
+    assert render(w, "zh") == UNKNOWN_ZH
+    # Stored: the English text as always, the structured form beside it.
+    ws = Workspace(tmp_path / "ws")
+    meta = json.loads(json.dumps(save_assembled(ws, "shop", assembled).meta))
+    assert meta["warnings"] == [UNKNOWN_EN] and type(meta["warnings"][0]) is str
+    assert meta["warnings_i18n"][0][0] == "unknown_customers"
+    meta = ws.get_dataset(ws.list_datasets()[0].id).meta
+    assert dataset_warnings(meta, "zh") == [UNKNOWN_ZH]
+    assert dataset_warnings(meta, "en") == [UNKNOWN_EN]
+    # A dataset saved before the structured form was kept: its English, in any language.
+    assert dataset_warnings({"warnings": [UNKNOWN_EN]}, "zh") == [UNKNOWN_EN]
+    assert dataset_warnings({}, "zh") == []
+
+
+def test_streamed_dataset_warnings_and_errors_carry_messages(tmp_path):
+    from types import SimpleNamespace
+
+    from core.datasets import DatasetError, dataset_warnings, save_streamed
+    from core.workspace import Workspace
+
+    parts = []
+    for data, table in ((CUSTOMERS_AB, "customers"), (ORDERS_ABXY, "orders")):
+        path = tmp_path / f"{table}.csv"
+        path.write_bytes(data)
+        parts.append(ingest_file_streaming(path, table, tmp_path / f"{table}.parquet"))
+    info = save_streamed(Workspace(tmp_path / "ws"), "big shop", parts)
+    assert info.meta["warnings"] == [UNKNOWN_EN]
+    assert dataset_warnings(info.meta, "zh") == [UNKNOWN_ZH]
+
+    def part(file, table):
+        return SimpleNamespace(table=table, report=SimpleNamespace(file=file))
+
+    with pytest.raises(DatasetError) as info:
+        save_streamed(Workspace(tmp_path / "ws"), "x", [part("a.csv", "orders"), part("b.csv", "orders")])  # fmt: skip
+    assert str(info.value) == (
+        "'a.csv' and 'b.csv' are both orders files; large files are saved one per table: "
+        "combine them first"
+    )
+    assert render(info.value.message, "zh") == (
+        "'a.csv' 和 'b.csv' 都是订单表文件；大文件每个表只能保存一个文件：请先把它们合并"
+    )
+
+
+def test_dataset_errors_are_english_and_chinese():
+    from core.datasets import DatasetError, assemble_dataset
+
+    reviews = ingest_file(b"customer_id,review_text\na,nice\n", "reviews", filename="r.csv")
+    products = ingest_file(b"product_id,category\np1,toys\n", "products", filename="p.csv")
+    customers = ingest_file(CUSTOMERS_AB, "customers", filename="c.csv")
+    cases = [
+        ([], "no files were ingested", "没有导入任何文件"),
+        (
+            [reviews, products],
+            "a dataset needs a customers table (one row per customer) or an orders table "
+            "(customer, date, amount); the files given only contain: products, reviews",
+            "数据集需要客户表（每位客户一行）或订单表（客户、日期、金额）；所给文件只包含："
+            "商品表、评论表",
+        ),
+        (
+            [customers, customers],
+            "customer_id 'a' appears in more than one customers file; merge them or keep one",
+            "customer_id 'a' 出现在多个客户表文件中；请合并这些文件，或只保留一个",
+        ),
+    ]
+    for results, english, chinese in cases:
+        with pytest.raises(DatasetError) as info:
+            assemble_dataset(results)
+        assert isinstance(info.value, ValueError)  # callers catching ValueError still do
+        assert str(info.value) == english  # the CLI prints this
+        assert render(info.value.message, "zh") == chinese
+        assert not english_words(info.value.message)
+
+
+def test_unknown_table_error_and_demo_label_are_chinese(tmp_path):
+    from core.datasets import create_demo_dataset
+    from core.ingest_text import error_message
+    from core.workspace import Workspace
+
+    with pytest.raises(ValueError) as info:
+        schema_for("invoices")
+    assert str(info.value) == (
+        "unknown table 'invoices' (expected one of customers, orders, products, reviews)"
+    )
+    assert render(error_message(info.value), "zh") == (
+        "未知的表 'invoices'（应为 customers, orders, products, reviews 之一）"
+    )
+    assert error_message(ValueError("plain")) == "plain"  # errors without a message: their text
+    ws = Workspace(tmp_path / "ws")
+    create_demo_dataset(ws, n_customers=60, seed=1234)
+    rep = ws.load_reports("demo")[0]
+    assert rep["file"] == "demo store (seed 1234)"  # no thousands separator in a seed
+    assert localize(rep["file"], rep["file_i18n"], "zh") == "演示商店（随机种子 1234）"
