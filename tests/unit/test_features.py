@@ -8,6 +8,7 @@ import pytest
 
 from core.features import (
     CATALOGUE,
+    SOURCES,
     FeatureEngine,
     FeatureSQLError,
     build_customer_features,
@@ -194,7 +195,7 @@ def test_custom_feature_name_rules(tables):
 
 def test_every_catalogue_feature_has_description_and_sql():
     for f in CATALOGUE:
-        assert f.name and f.description and f.sql and f.source in {"orders", "reviews", "customers"}
+        assert f.name and f.description and f.sql and f.source in SOURCES
 
 
 def _as_parquet(tables, folder):
@@ -258,3 +259,98 @@ def test_custom_feature_with_subquery_and_extract_is_accepted(tables):
     with FeatureEngine(tables) as eng:
         f = validate_custom_feature("january_lines", sql, "orders", engine=eng)
         assert _row(eng.compute([f]), "c1")["january_lines"] == 2
+
+
+def _line_level_definitions() -> dict[str, str]:
+    """The order-count and category features written directly over the order lines with
+    count(DISTINCT …): what `order_totals` / `category_totals` must reproduce exactly."""
+    p = "amount > 0"
+    n = f"count(DISTINCT order_id) FILTER (WHERE {p})"
+    return {
+        "frequency": n,
+        "avg_order_value": f"sum(amount) FILTER (WHERE {p}) / nullif({n}, 0)",
+        "avg_days_between_orders": (
+            f"date_diff('day', min(order_date) FILTER (WHERE {p}), "
+            f"max(order_date) FILTER (WHERE {p})) / nullif({n} - 1, 0)"
+        ),
+        "items_per_order": f"sum(quantity) FILTER (WHERE {p}) / nullif({n}, 0)",
+        "orders_last_90d": (
+            f"count(DISTINCT order_id) FILTER (WHERE {p} "
+            "AND order_date >= getvariable('ref_date') - INTERVAL 90 DAY)"
+        ),
+        "distinct_categories": f"count(DISTINCT category) FILTER (WHERE {p})",
+    }
+
+
+def test_order_and_category_totals_equal_the_line_level_definitions():
+    """Awkward orders: lines of one order on different days (one inside the 90 days, one
+    before), an order that is only a return, a return line inside a purchase order, a line
+    without a category, a zero-amount line, a customer with returns only."""
+    rows = [
+        ("o1", "a", "2024-01-10", "Books", 2.0, 10.0),
+        ("o1", "a", "2024-05-20", "Toys", 1.0, 5.0),  # same order, 90-day window
+        ("o1", "a", "2024-05-21", "Toys", -1.0, -5.0),  # returned line inside the order
+        ("o2", "a", "2024-02-01", None, 1.0, 7.0),  # no category
+        ("o3", "a", "2024-05-25", "Books", -1.0, -10.0),  # a return-only order
+        ("o4", "a", "2024-03-01", "Books", 1.0, 0.0),  # zero amount: not a purchase
+        ("o5", "b", "2024-04-01", "Toys", -2.0, -8.0),  # returns only
+        ("o6", "c", "2024-06-01", "Garden", 3.0, 30.0),
+        ("o6", "c", "2024-06-01", "Garden", 1.0, 12.0),
+        ("o7", "c", "2024-06-01", "Books", 1.0, 9.0),
+    ]
+    orders = pd.DataFrame(
+        rows, columns=["order_id", "customer_id", "order_date", "category", "quantity", "amount"]
+    ).assign(order_date=lambda d: pd.to_datetime(d["order_date"]), product_id="p")
+    feats = [f for f in CATALOGUE if f.name in _line_level_definitions()]
+    assert {f.source for f in feats} == {"order_totals", "category_totals"}
+    with FeatureEngine({"orders": orders}) as eng:
+        cats = eng.catalogue()
+        shares = [f for f in cats if f.name.startswith("share_")]
+        got = eng.compute(feats + shares).set_index("customer_id")
+        for name, sql in _line_level_definitions().items():
+            want = (
+                eng.con.execute(
+                    "SELECT b.customer_id, x.v FROM customer_base b LEFT JOIN "
+                    f"(SELECT customer_id, CAST(({sql}) AS DOUBLE) AS v FROM orders "
+                    "GROUP BY customer_id) x USING (customer_id) ORDER BY 1"
+                )
+                .df()
+                .set_index("customer_id")["v"]
+            )
+            fill = next(f.fill for f in feats if f.name == name)
+            want = want.fillna(fill) if fill is not None else want
+            pd.testing.assert_series_equal(got[name], want, check_names=False)
+        for f in shares:
+            cat = f.description.removeprefix("Share of purchase value spent on ")
+            want = (
+                eng.con.execute(
+                    "SELECT b.customer_id, coalesce(x.v, 0) AS v FROM customer_base b LEFT JOIN "
+                    "(SELECT customer_id, coalesce(sum(amount) FILTER (WHERE amount > 0 AND "
+                    "category = ?), 0) / nullif(sum(amount) FILTER (WHERE amount > 0), 0) AS v "
+                    "FROM orders GROUP BY customer_id) x USING (customer_id) ORDER BY 1",
+                    [cat],
+                )
+                .df()
+                .set_index("customer_id")["v"]
+            )
+            pd.testing.assert_series_equal(got[f.name], want, check_names=False)
+    a = got.loc["a"]
+    assert a["frequency"] == 2  # o1 and o2; o3 is a return, o4 has no positive line
+    assert a["orders_last_90d"] == 1  # o1, through its line of 2024-05-20
+    assert a["distinct_categories"] == 2  # Books, Toys (the line without one is not counted)
+    assert got.loc["b", "frequency"] == 0 and got.loc["c", "items_per_order"] == 2.5
+
+
+def test_custom_feature_over_order_totals(tables):
+    """A user counts big orders per customer on the order-level relation."""
+    with FeatureEngine(tables) as eng:
+        feat = validate_custom_feature(
+            "big_orders",
+            "count(*) FILTER (WHERE purchase_value >= 100)",
+            "order_totals",
+            engine=eng,
+            fill=0,
+        )
+        got = eng.compute([feat]).set_index("customer_id")["big_orders"]
+    # c1: o1 = 100 + 10 and o2 = 100 are big (o3 is a return); c2: 30 and 10; c3: no orders
+    assert got.to_dict() == {"c1": 2.0, "c2": 0.0, "c3": 0.0}
