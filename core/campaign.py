@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.locale import phrase
+from core.locale import LocalizedError, Phrase, phrase
 from core.workspace import Workspace, atomic_write_json, atomic_write_parquet
 
 TREATED = "treated"
@@ -101,6 +101,105 @@ MAX_LISTED_ERRORS = 5
 
 
 # --------------------------------------------------------------------------- reading
+# What reading a file says (errors, notes, warnings), in each interface language. The report
+# stores the English text (summary.json stays English) and the phrases, so a page can say the
+# notes again in the session's language; errors are LocalizedErrors (str() is English).
+_READ = {
+    "en": {
+        "sep": "; ",
+        "list_sep": ", ",
+        "more": " (and {n} more)",
+        "fix": "{errors}{more}. Fix {file} and upload it again.",
+        "no_columns": "no columns",
+        "missing_columns": "{file}: no {missing} column. A campaign result file needs the "
+        "columns customer_id, group (treated or control), responded (yes or no) and optionally "
+        "revenue; the file has: {columns}",
+        "row_unreadable": "{file} row {row}: {reason}",
+        "rows_unreadable": "{file}: {n} rows could not be read",
+        "id_empty": "{file} row {row}, column {column}: the customer id is empty",
+        "id_duplicate": "{file} rows {rows}, column {column}: customer {customer} appears {n} "
+        "times (each customer must appear once)",
+        "group_empty": "{file} row {row}, column {column}: is empty (expected treated / "
+        "treatment / test / 1 or control / holdout / 0)",
+        "group_bad": "{file} row {row}, column {column}: {value} is not treated or control "
+        "(expected treated / treatment / test / 1 or control / holdout / 0)",
+        "responded_empty": "{file} row {row}, column {column}: is empty (expected yes / no, "
+        "true / false or 1 / 0)",
+        "responded_bad": "{file} row {row}, column {column}: {value} is not yes or no (expected "
+        "yes / no, true / false or 1 / 0)",
+        "revenue_bad": "{file} row {row}, column {column}: {value} is not a number (expected "
+        "e.g. 12.50)",
+        "unknown_row": "row {row}: {customer}",
+        "unknown_refused": "{file}: {n} of {total} customer ids (column {column}) are not in the "
+        "dataset — {rows}; {why}",
+        "why_none": "none of them is a customer of this dataset (is it the right dataset?)",
+        "why_refused": "the file was refused as asked",
+        "no_control": "{file}: no customer is in the control group (column {column}). Uplift is "
+        "measured against customers who were not contacted: keep a random holdout and mark it "
+        "'control'.",
+        "no_treated": "{file}: no customer is in the treated group (column {column}): there is "
+        "nothing to measure",
+        "reading": "reading: {note}",
+        "as_is": "{text}",
+        "unsegmented": "'Not segmented'",
+        "blank_no_revenue": "{n} non-responders have no revenue: counted as 0",
+        "blank_yes_revenue": "{n} responders have no revenue: counted as 0, so revenue uplift "
+        "is understated",
+        "negative_revenue": "{n} customers have negative revenue (refunds): kept as is",
+        "revenue_no_response": "{n} customers who did not respond still have revenue: kept as is",
+        "no_revenue_column": "no revenue column: revenue figures are not shown",
+        "unknown_left_out": "{n} of {total} customer ids are not in the dataset and were left "
+        "out of the analysis ({rows})",
+        "few_control": "only {n} control customers: uplift will be very uncertain (aim for at "
+        "least a few hundred)",
+        "not_segmented": "{n} campaign customers are not in this segmentation (no features, "
+        "e.g. no orders): shown as {segment}",
+    },
+    "zh": {
+        "sep": "；",
+        "list_sep": "、",
+        "more": "（另有 {n} 处）",
+        "fix": "{errors}{more}。请修改 {file} 后重新上传。",
+        "no_columns": "没有任何列",
+        "missing_columns": "{file}：缺少 {missing} 列。营销活动结果文件需要以下列：`customer_id`、"
+        "`group`（`treated` 或 `control`）、`responded`（`yes` 或 `no`），`revenue` 可选；"
+        "该文件的列为：{columns}",
+        "row_unreadable": "{file} 第 {row} 行：{reason}",
+        "rows_unreadable": "{file}：有 {n} 行无法读取",
+        "id_empty": "{file} 第 {row} 行，列 {column}：客户 ID 为空",
+        "id_duplicate": "{file} 第 {rows} 行，列 {column}：客户 {customer} 出现了 {n} 次"
+        "（每位客户只能出现一次）",
+        "group_empty": "{file} 第 {row} 行，列 {column}：值为空（实验组应写 `treated` / "
+        "`treatment` / `test` / `1`，对照组应写 `control` / `holdout` / `0`）",
+        "group_bad": "{file} 第 {row} 行，列 {column}：{value} 既不是实验组也不是对照组（实验组应写 "
+        "`treated` / `treatment` / `test` / `1`，对照组应写 `control` / `holdout` / `0`）",
+        "responded_empty": "{file} 第 {row} 行，列 {column}：值为空（应为 `yes` / `no`、`true` / "
+        "`false` 或 `1` / `0`）",
+        "responded_bad": "{file} 第 {row} 行，列 {column}：{value} 不是“是”或“否”（应为 `yes` / "
+        "`no`、`true` / `false` 或 `1` / `0`）",
+        "revenue_bad": "{file} 第 {row} 行，列 {column}：{value} 不是数字（应类似 12.50）",
+        "unknown_row": "第 {row} 行：{customer}",
+        "unknown_refused": "{file}：{total} 个客户 ID 中有 {n} 个（列 {column}）不在该数据集中——"
+        "{rows}；{why}",
+        "why_none": "没有一个是该数据集的客户（数据集选对了吗？）",
+        "why_refused": "已按要求拒收该文件",
+        "no_control": "{file}：对照组中没有客户（列 {column}）。提升是相对未被联系的客户来衡量的："
+        "请保留一个随机对照组，并标记为 `control`。",
+        "no_treated": "{file}：实验组中没有客户（列 {column}）：没有可衡量的内容",
+        "reading": "读取：{note}",
+        "unsegmented": "未分群",
+        "blank_no_revenue": "{n} 位未响应客户没有收入：按 0 计",
+        "blank_yes_revenue": "{n} 位响应客户没有收入：按 0 计，因此收入提升被低估",
+        "negative_revenue": "{n} 位客户的收入为负（退款）：保持原值",
+        "revenue_no_response": "{n} 位未响应客户仍有收入：保持原值",
+        "no_revenue_column": "没有收入列：不显示收入相关数字",
+        "unknown_left_out": "{total} 个客户 ID 中有 {n} 个不在该数据集中，已从分析中排除（{rows}）",
+        "few_control": "对照组只有 {n} 位客户：提升的不确定性会很大（建议至少几百人）",
+        "not_segmented": "{n} 位活动客户不在本次分群中（没有特征，例如没有订单）：显示为“{segment}”",
+    },
+}
+
+
 @dataclass
 class CampaignReport:
     """What reading the file did: column and value mappings, fills, exclusions."""
@@ -117,6 +216,26 @@ class CampaignReport:
     unknown_examples: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # The same notes and warnings as phrases (Phrase.to_dict()), to say them in another language.
+    note_phrases: list[dict[str, Any]] = field(default_factory=list)
+    warning_phrases: list[dict[str, Any]] = field(default_factory=list)
+
+    def note(self, key: str, **values) -> None:
+        p = Phrase(_READ, key, **values)
+        self.notes.append(p.text("en"))
+        self.note_phrases.append(p.to_dict())
+
+    def warn(self, key: str, **values) -> None:
+        p = Phrase(_READ, key, **values)
+        self.warnings.append(p.text("en"))
+        self.warning_phrases.append(p.to_dict())
+
+    def notes_in(self, lang: str) -> list[str]:
+        """The notes in `lang` (English for a report stored before notes had phrases)."""
+        return _said(self.notes, self.note_phrases, lang)
+
+    def warnings_in(self, lang: str) -> list[str]:
+        return _said(self.warnings, self.warning_phrases, lang)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items()}
@@ -125,6 +244,35 @@ class CampaignReport:
     def from_dict(cls, d: dict[str, Any]) -> CampaignReport:
         names = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in d.items() if k in names})
+
+
+def _said(texts: list[str], phrases: list[dict[str, Any]], lang: str) -> list[str]:
+    if lang == "en":
+        return list(texts)
+    if len(phrases) != len(texts):  # stored before reports kept phrases: read the English back
+        return [_reread(text, lang) for text in texts]
+    out = []
+    for text, d in zip(texts, phrases, strict=True):
+        try:
+            out.append(Phrase.from_dict(_READ, d).text(lang))
+        except (KeyError, IndexError, ValueError, TypeError):  # a phrase this version lacks
+            out.append(text)
+    return out
+
+
+def _reread(text: str, lang: str) -> str:
+    """An English note of an older report said in `lang`, when it matches one of the phrases."""
+    for key, template in _READ["en"].items():
+        if key in ("sep", "list_sep", "as_is") or "{" not in template and template != text:
+            continue
+        parts = re.split(r"\{(\w+)\}", template)
+        pattern = "".join(
+            re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts)
+        )
+        m = re.fullmatch(pattern, text)
+        if m:
+            return phrase(_READ, lang, key, **m.groupdict())
+    return text
 
 
 @dataclass
@@ -159,10 +307,12 @@ def _find_columns(columns: list[str], name: str) -> dict[str, str]:
                 break
     missing = [c for c in REQUIRED if c not in found]
     if missing:
-        raise ValueError(
-            f"{name}: no {' / '.join(repr(m) for m in missing)} column. A campaign result file needs "
-            "the columns customer_id, group (treated or control), responded (yes or no) and "
-            f"optionally revenue; the file has: {', '.join(map(repr, columns)) or 'no columns'}"
+        raise LocalizedError(
+            _READ,
+            "missing_columns",
+            file=name,
+            missing=" / ".join(repr(m) for m in missing),
+            columns=", ".join(map(repr, columns)) or Phrase(_READ, "no_columns"),
         )
     return found
 
@@ -183,16 +333,12 @@ def _money(text: str) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def _raise_errors(errors: list[str], name: str) -> None:
+def _raise_errors(errors: list[Phrase], name: str) -> None:
     if not errors:
         return
-    shown = "; ".join(errors[:MAX_LISTED_ERRORS])
-    more = (
-        f" (and {len(errors) - MAX_LISTED_ERRORS:,} more)"
-        if len(errors) > MAX_LISTED_ERRORS
-        else ""
-    )
-    raise ValueError(f"{shown}{more}. Fix {name} and upload it again.")
+    extra = len(errors) - MAX_LISTED_ERRORS
+    more = Phrase(_READ, "more", n=f"{extra:,}") if extra > 0 else ""
+    raise LocalizedError(_READ, "fix", errors=errors[:MAX_LISTED_ERRORS], more=more, file=name)
 
 
 def read_campaign_file(
@@ -216,22 +362,27 @@ def read_campaign_file(
     raw = read_raw(source, filename)
     name = raw.filename
     report = CampaignReport(file=name, rows_read=len(raw.df) + raw.n_rejected)
-    report.notes += [f"reading: {n}" for n in raw.notes]
-    report.warnings += list(raw.warnings)
+    for n in raw.notes:
+        report.note("reading", note=n)
+    for w in raw.warnings:  # the reader's own words (not translated here)
+        report.warn("as_is", text=w)
     if raw.n_rejected:
         bad = raw.rejected
         rows = bad["_row"].tolist() if "_row" in bad.columns else []
         reasons = bad["_reason"].tolist() if "_reason" in bad.columns else []
         _raise_errors(
-            [f"{name} row {r}: {why}" for r, why in zip(rows, reasons, strict=False)]
-            or [f"{name}: {raw.n_rejected:,} rows could not be read"],
+            [
+                Phrase(_READ, "row_unreadable", file=name, row=r, reason=why)
+                for r, why in zip(rows, reasons, strict=False)
+            ]
+            or [Phrase(_READ, "rows_unreadable", file=name, n=f"{raw.n_rejected:,}")],
             name,
         )
     df = raw.df
     cols = _find_columns(list(df.columns), name)
     report.columns = dict(cols)
     rows = raw.row_numbers
-    errors: list[str] = []
+    errors: list[Phrase] = []
 
     def cell(canon: str) -> pd.Series:
         return df[cols[canon]].astype("string").fillna("").str.strip()
@@ -240,15 +391,22 @@ def read_campaign_file(
     ids = cell("customer_id")
     for i in np.flatnonzero((ids == "").to_numpy()):
         errors.append(
-            f"{name} row {rows[i]}, column {cols['customer_id']!r}: the customer id is empty"
+            Phrase(_READ, "id_empty", file=name, row=rows[i], column=repr(cols["customer_id"]))
         )
     dup = ids.duplicated(keep=False) & (ids != "")
     if dup.any():
         for cid, idx in ids[dup].groupby(ids[dup]).groups.items():
             where = ", ".join(str(rows[df.index.get_loc(j)]) for j in list(idx)[:5])
             errors.append(
-                f"{name} rows {where}, column {cols['customer_id']!r}: customer {_q(cid)} appears "
-                f"{len(idx)} times (each customer must appear once)"
+                Phrase(
+                    _READ,
+                    "id_duplicate",
+                    file=name,
+                    rows=where,
+                    column=repr(cols["customer_id"]),
+                    customer=_q(cid),
+                    n=len(idx),
+                )
             )
 
     # group
@@ -263,10 +421,15 @@ def read_campaign_file(
     )
     for i in np.flatnonzero((group == "").to_numpy()):
         v = g_text.iloc[i]
-        what = "is empty" if v == "" else f"{_q(v)} is not treated or control"
         errors.append(
-            f"{name} row {rows[i]}, column {cols['group']!r}: {what} (expected treated / treatment / "
-            "test / 1 or control / holdout / 0)"
+            Phrase(
+                _READ,
+                "group_empty" if v == "" else "group_bad",
+                file=name,
+                row=rows[i],
+                column=repr(cols["group"]),
+                value=_q(v),
+            )
         )
     for spelling in sorted(set(g_text[group != ""])):
         report.group_values[spelling] = TREATED if spelling.lower() in TREATED_VALUES else CONTROL
@@ -277,10 +440,15 @@ def read_campaign_file(
     yes, no = r_low.isin(YES_VALUES), r_low.isin(NO_VALUES)
     for i in np.flatnonzero((~yes & ~no).to_numpy()):
         v = r_text.iloc[i]
-        what = "is empty" if v == "" else f"{_q(v)} is not yes or no"
         errors.append(
-            f"{name} row {rows[i]}, column {cols['responded']!r}: {what} "
-            "(expected yes / no, true / false or 1 / 0)"
+            Phrase(
+                _READ,
+                "responded_empty" if v == "" else "responded_bad",
+                file=name,
+                row=rows[i],
+                column=repr(cols["responded"]),
+                value=_q(v),
+            )
         )
     for spelling in sorted(set(r_text[yes | no])):
         report.responded_values[spelling] = spelling.lower() in YES_VALUES
@@ -295,30 +463,31 @@ def read_campaign_file(
             x = _money(v_text.iloc[i])
             if x is None:
                 errors.append(
-                    f"{name} row {rows[i]}, column {cols['revenue']!r}: {_q(v_text.iloc[i])} is not a "
-                    "number (expected e.g. 12.50)"
+                    Phrase(
+                        _READ,
+                        "revenue_bad",
+                        file=name,
+                        row=rows[i],
+                        column=repr(cols["revenue"]),
+                        value=_q(v_text.iloc[i]),
+                    )
                 )
             else:
                 revenue[i] = x
         n_blank_no = int((blank & ~responded).sum())
         n_blank_yes = int((blank & responded).sum())
         if n_blank_no:
-            report.notes.append(f"{n_blank_no:,} non-responders have no revenue: counted as 0")
+            report.note("blank_no_revenue", n=f"{n_blank_no:,}")
         if n_blank_yes:
-            report.warnings.append(
-                f"{n_blank_yes:,} responders have no revenue: counted as 0, so revenue uplift "
-                "is understated"
-            )
+            report.warn("blank_yes_revenue", n=f"{n_blank_yes:,}")
         n_neg = int((revenue < 0).sum())
         if n_neg:
-            report.notes.append(f"{n_neg:,} customers have negative revenue (refunds): kept as is")
+            report.note("negative_revenue", n=f"{n_neg:,}")
         n_rev_no = int(((revenue != 0) & ~responded).sum())
         if n_rev_no:
-            report.notes.append(
-                f"{n_rev_no:,} customers who did not respond still have revenue: kept as is"
-            )
+            report.note("revenue_no_response", n=f"{n_rev_no:,}")
     else:
-        report.notes.append("no revenue column: revenue figures are not shown")
+        report.note("no_revenue_column")
     _raise_errors(errors, name)
 
     data = pd.DataFrame(
@@ -338,41 +507,32 @@ def read_campaign_file(
             report.unknown_ids = n_unknown
             report.unknown_examples = data.loc[unknown, "customer_id"].head(5).tolist()
             first = np.flatnonzero(unknown)[:MAX_LISTED_ERRORS]
-            listing = "; ".join(f"row {rows[i]}: {_q(data['customer_id'].iloc[i])}" for i in first)
+            listing = [
+                Phrase(_READ, "unknown_row", row=rows[i], customer=_q(data["customer_id"].iloc[i]))
+                for i in first
+            ]
+            counts = dict(n=f"{n_unknown:,}", total=f"{len(data):,}", rows=listing)
             if unknown_ids == "reject" or n_unknown == len(data):
-                why = (
-                    "none of them is a customer of this dataset (is it the right dataset?)"
-                    if n_unknown == len(data)
-                    else "the file was refused as asked"
+                why = "why_none" if n_unknown == len(data) else "why_refused"
+                raise LocalizedError(
+                    _READ,
+                    "unknown_refused",
+                    file=name,
+                    column=repr(cols["customer_id"]),
+                    why=Phrase(_READ, why),
+                    **counts,
                 )
-                raise ValueError(
-                    f"{name}: {n_unknown:,} of {len(data):,} customer ids (column "
-                    f"{cols['customer_id']!r}) are not in the dataset — {listing}; {why}"
-                )
-            report.warnings.append(
-                f"{n_unknown:,} of {len(data):,} customer ids are not in the dataset and were left "
-                f"out of the analysis ({listing})"
-            )
+            report.warn("unknown_left_out", **counts)
             data = data[~unknown].reset_index(drop=True)
 
     report.n_treated = int((data["group"] == TREATED).sum())
     report.n_control = int((data["group"] == CONTROL).sum())
     if report.n_control == 0:
-        raise ValueError(
-            f"{name}: no customer is in the control group (column {cols['group']!r}). Uplift is "
-            "measured against customers who were not contacted: keep a random holdout and mark "
-            "it 'control'."
-        )
+        raise LocalizedError(_READ, "no_control", file=name, column=repr(cols["group"]))
     if report.n_treated == 0:
-        raise ValueError(
-            f"{name}: no customer is in the treated group (column {cols['group']!r}): there is "
-            "nothing to measure"
-        )
+        raise LocalizedError(_READ, "no_treated", file=name, column=repr(cols["group"]))
     if report.n_control < MIN_GROUP:
-        report.warnings.append(
-            f"only {report.n_control:,} control customers: uplift will be very uncertain "
-            f"(aim for at least a few hundred)"
-        )
+        report.warn("few_control", n=f"{report.n_control:,}")
     report.rows_kept = len(data)
     return CampaignFile(data=data, report=report, has_revenue="revenue" in cols)
 
@@ -722,10 +882,7 @@ def record_campaign(
     report = campaign.report
     n_unseg = int((results["segment"] == UNSEGMENTED).sum())
     if n_unseg:
-        report.notes.append(
-            f"{n_unseg:,} campaign customers are not in this segmentation (no features, e.g. no "
-            f"orders): shown as {UNSEGMENTED!r}"
-        )
+        report.note("not_segmented", n=f"{n_unseg:,}", segment=Phrase(_READ, "unsegmented"))
     table = uplift_table(results, has_revenue=has_revenue)
     name = (name or "").strip() or Path(report.file).stem
     now = datetime.now(UTC)

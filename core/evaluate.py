@@ -352,6 +352,22 @@ BASELINE_LABELS = {
 }
 
 
+# Model names are stored in English (evaluation.json, cv.parquet); said in Chinese on screen.
+_MODEL_LABELS_ZH = {
+    "fine-tuned text + numbers": "微调模型（文本 + 数值）",
+    "fine-tuned text": "微调模型（文本）",
+    "fine-tuned numbers": "微调模型（数值）",
+    "fine-tuned": "微调模型",
+    "logistic_regression": "逻辑回归",
+    "gradient_boosting": "梯度提升",
+}
+
+
+def model_label(name: str, lang: str = "en") -> str:
+    """A stored model name (the fine-tuned model or a baseline) as shown in `lang`."""
+    return _MODEL_LABELS_ZH.get(name, name) if lang == "zh" else name
+
+
 def baseline_models() -> dict[str, Callable[[], Any]]:
     """Name → factory of an unfitted scikit-learn classifier (fresh on every call)."""
     return {"logistic_regression": _logreg, "gradient_boosting": _hgb}

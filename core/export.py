@@ -87,6 +87,28 @@ def segment_list(
     return out
 
 
+# Headers of a segment list as a page shows them in Chinese (the file keeps the English ids).
+_LIST_COLUMNS_ZH = {
+    "customer_id": "客户 ID",
+    "segment": "分群",
+    "segment_name": "分群名称",
+    "score": "归属得分",
+    "confidence": "置信度",
+}
+
+
+def column_label(column: str, lang: str = "en") -> str:
+    """How a page heads a segment-list column in `lang`: English keeps the file's column id;
+    other languages name it (features by their short catalogue name)."""
+    if lang == "en":
+        return column
+    if lang == "zh" and column in _LIST_COLUMNS_ZH:
+        return _LIST_COLUMNS_ZH[column]
+    from core.explain import feature_label
+
+    return feature_label(column, lang=lang)
+
+
 def write_table(
     df: pd.DataFrame, path: str | Path, *, fmt: str | None = None, excel_bom: bool = False
 ) -> Path:

@@ -21,9 +21,37 @@ import pandas as pd
 
 from core.datasets import FeatureConfig, compute_dataset_features, load_feature_config
 from core.documents import DocumentSpec, build_documents
+from core.locale import LocalizedError
 from core.workspace import RunInfo, Workspace, atomic_write_json, atomic_write_parquet
 
 Progress = Callable[[str, float], None]
+
+
+# Errors a user meets on the Train and Evaluate pages, in each interface language.
+_ERRORS = {
+    "en": {
+        "needs_customers": "a label-column target needs a customers table",
+        "choose_label": "choose the label column to predict",
+        "churn_needs_orders": "a churn target needs an orders table",
+        "value_tier_needs_orders": "a value_tier target needs an orders table",
+        "choose_run": "choose the segmentation run whose segments to predict",
+        "choose_campaign": "choose the campaign whose responses to learn",
+        "too_few": "only {n} customers have both features and a label; need at least 20",
+        "no_inputs": "choose review text, numeric features, or both",
+        "needs_reviews": "this model reads customer documents; provide reviews to score with it",
+    },
+    "zh": {
+        "needs_customers": "以标签列为目标需要客户表",
+        "choose_label": "请选择要预测的标签列",
+        "churn_needs_orders": "流失目标需要订单表",
+        "value_tier_needs_orders": "价值层级目标需要订单表",
+        "choose_run": "请选择要预测其分群的分群运行",
+        "choose_campaign": "请选择要学习其响应的营销活动",
+        "too_few": "只有 {n} 位客户同时有特征和标签；至少需要 20 位",
+        "no_inputs": "请选择评论文本、数值特征，或两者都选",
+        "needs_reviews": "该模型需要读取客户文档；请提供评论数据后再用它打分",
+    },
+}
 
 
 @dataclass
@@ -64,20 +92,20 @@ def build_target(ws: Workspace, dataset_id: str, p: FinetuneParams):
     if p.target == "label_column":
         customers = ws.load_table(dataset_id, "customers")
         if customers is None:
-            raise ValueError("a label-column target needs a customers table")
+            raise LocalizedError(_ERRORS, "needs_customers")
         if not p.label_column:
-            raise ValueError("choose the label column to predict")
+            raise LocalizedError(_ERRORS, "choose_label")
         return T.label_column_target(customers, p.label_column)
     if p.target in ("churn", "value_tier"):
         orders = ws.load_table(dataset_id, "orders")
         if orders is None:
-            raise ValueError(f"a {p.target} target needs an orders table")
+            raise LocalizedError(_ERRORS, f"{p.target}_needs_orders")
         cutoff = p.cutoff or T.suggest_cutoff(orders, p.horizon_days)
         fn = T.churn_target if p.target == "churn" else T.value_tier_target
         return fn(orders, cutoff, horizon_days=p.horizon_days)
     if p.target == "cluster":
         if not p.segment_run:
-            raise ValueError("choose the segmentation run whose segments to predict")
+            raise LocalizedError(_ERRORS, "choose_run")
         from core.pipeline import load_segments
 
         run = ws.get_run(p.segment_run)
@@ -89,7 +117,7 @@ def build_target(ws: Workspace, dataset_id: str, p: FinetuneParams):
         )
     if p.target == "campaign":
         if not p.campaign:
-            raise ValueError("choose the campaign whose responses to learn")
+            raise LocalizedError(_ERRORS, "choose_campaign")
         from core.campaign import load_campaign
 
         c = load_campaign(ws, p.campaign, run_id=p.segment_run, dataset_id=dataset_id)
@@ -145,9 +173,7 @@ def _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override) -> Run
     if p.target == "label_column" and p.label_column in data.columns and p.label_column != "label":
         data = data.drop(columns=[p.label_column])
     if len(data) < 20:
-        raise ValueError(
-            f"only {len(data)} customers have both features and a label; need at least 20"
-        )
+        raise LocalizedError(_ERRORS, "too_few", n=len(data))
     if p.max_customers and len(data) > p.max_customers:
         from sklearn.model_selection import train_test_split
 
@@ -163,7 +189,7 @@ def _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override) -> Run
     wanted = p.features if p.features is not None else [f.name for f in ft.features]
     numeric_cols = [c for c in wanted if c in data.columns] if p.use_numeric else []
     if not numeric_cols and not p.use_text:
-        raise ValueError("choose review text, numeric features, or both")
+        raise LocalizedError(_ERRORS, "no_inputs")
     warnings = list(target.warnings) + leakage_check(target, numeric_cols if p.use_numeric else [])
 
     say("Writing customer documents", 0.05)
@@ -432,7 +458,7 @@ def score(
     b = bundle if isinstance(bundle, ModelBundle) else ModelBundle.load(bundle, device=device)
     X = b.preprocessor.transform(customers_features) if b.config.numeric_columns else None
     if b.config.use_text and documents is None:
-        raise ValueError("this model reads customer documents; provide reviews to score with it")
+        raise LocalizedError(_ERRORS, "needs_reviews")
     data = TrainData(
         documents if b.config.use_text else None, X, np.zeros(len(customers_features), np.int64)
     )

@@ -27,3 +27,90 @@ def phrase(table: Mapping[str, Mapping[str, str]], lang: str, key: str, **values
         raise KeyError(f"no phrase {key!r} (have {', '.join(sorted(english))})")
     template = table.get(lang, english).get(key, english[key])
     return template.format(**values) if values else template
+
+
+class Phrase:
+    """A phrase of `table` still to be said: ``text(lang)`` fills it in that language.
+
+    A value may itself be a Phrase, or a list of Phrases (joined with the table's ``sep``
+    phrase, or ``"; "`` when it has none), so a message can quote sub-messages (every bad row
+    of a file) that are translated too.
+    """
+
+    def __init__(self, table: Mapping[str, Mapping[str, str]], key: str, **values) -> None:
+        if key not in table["en"]:
+            raise KeyError(f"no phrase {key!r} (have {', '.join(sorted(table['en']))})")
+        self.table, self.key, self.values = table, key, values
+
+    def text(self, lang: str) -> str:
+        return phrase(
+            self.table,
+            lang,
+            self.key,
+            **{k: _say(v, self.table, lang) for k, v in self.values.items()},
+        )
+
+    def __str__(self) -> str:
+        return self.text("en")
+
+    def to_dict(self) -> dict:
+        """JSON-ready form (for stored reports whose notes are said again in another language)."""
+        return {"key": self.key, "values": {k: _dump(v) for k, v in self.values.items()}}
+
+    @classmethod
+    def from_dict(cls, table: Mapping[str, Mapping[str, str]], d: Mapping) -> Phrase:
+        return cls(table, d["key"], **{k: _load(table, v) for k, v in d.get("values", {}).items()})
+
+
+def _dump(value):
+    if isinstance(value, Phrase):
+        return {"phrase": value.to_dict()}
+    if isinstance(value, list | tuple):
+        return [_dump(v) for v in value]
+    return value
+
+
+def _load(table, value):
+    if isinstance(value, dict) and "phrase" in value:
+        return Phrase.from_dict(table, value["phrase"])
+    if isinstance(value, list):
+        return [_load(table, v) for v in value]
+    return value
+
+
+def _say(value, table: Mapping[str, Mapping[str, str]], lang: str):
+    if isinstance(value, Phrase):
+        return value.text(lang)
+    if isinstance(value, list | tuple) and value and all(isinstance(v, Phrase) for v in value):
+        sep = phrase(table, lang, "sep") if "sep" in table["en"] else "; "
+        return sep.join(v.text(lang) for v in value)
+    return value
+
+
+class LocalizedError(ValueError):
+    """A ValueError whose message can be said in each UI language.
+
+    ``str(exc)`` is the English message (the CLI, logs and existing callers see no change); a
+    page shows ``error_text(exc, lang)``. The message is ``table[lang][key]`` filled with
+    ``values`` (already formatted: numbers, quoted cells, file names; or Phrases)::
+
+        raise LocalizedError(_ERRORS, "no_control", file=name, column=repr(col))
+    """
+
+    def __init__(self, table: Mapping[str, Mapping[str, str]], key: str, **values) -> None:
+        self.phrase = Phrase(table, key, **values)
+        super().__init__(self.phrase.text("en"))
+
+    @property
+    def key(self) -> str:
+        return self.phrase.key
+
+    def text(self, lang: str) -> str:
+        return self.phrase.text(lang)
+
+
+def error_text(exc: BaseException, lang: str) -> str:
+    """What to show a user for `exc`: in `lang` when the engine can say it, else ``str(exc)``."""
+    if isinstance(exc, LocalizedError):
+        return exc.text(lang)
+    return str(exc)

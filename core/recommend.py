@@ -33,7 +33,60 @@ import pandas as pd
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
+from core.locale import LocalizedError, phrase
 from core.workspace import Workspace, atomic_write_bytes, atomic_write_json
+
+# What the recommender tells a user (errors, training progress) in each interface language.
+_TEXT = {
+    "en": {
+        "no_orders": "this dataset has no orders table; recommendations are learnt from order "
+        "lines (customer_id, product_id, order_date, quantity)",
+        "empty_orders": "the orders table is empty; recommendations need purchase lines",
+        "missing_columns": "orders table has no column {columns}; recommendations need to know "
+        "which customer bought which product",
+        "missing_columns_dates": "orders table has no column {columns}; recommendations need to "
+        "know which customer bought which product and when",
+        "no_products": "orders column 'product_id' is empty on every line; recommendations need "
+        "the product of each order line",
+        "no_purchases": "no purchases to learn from: every (customer, product) pair has zero or "
+        "negative net quantity",
+        "unknown_customers": "{n} customer id(s) have no purchases in the training data: {ids}",
+        "no_members": "none of the segment members have purchases the model knows",
+        "nothing_before": "cutoff {cutoff} leaves no order lines before it (orders run from "
+        "{first} to {last})",
+        "nothing_after": "cutoff {cutoff} leaves no order lines on or after it (orders run from "
+        "{first} to {last})",
+        "no_purchases_before": "no kept purchases before the cutoff {cutoff}",
+        "splitting": "Splitting orders by time",
+        "training_before": "Training on orders before {date}",
+        "eval_epoch": "Evaluation model: epoch {epoch}/{epochs}",
+        "scoring": "Scoring the held-out period",
+        "training_all": "Training on all orders",
+        "final_epoch": "Final model: epoch {epoch}/{epochs}",
+        "saved": "Saved",
+    },
+    "zh": {
+        "no_orders": "该数据集没有订单表；推荐模型从订单明细（customer_id、product_id、order_date、"
+        "quantity）中学习",
+        "empty_orders": "订单表为空；推荐需要购买记录",
+        "missing_columns": "订单表缺少列 {columns}；推荐需要知道哪位客户买了哪件商品",
+        "missing_columns_dates": "订单表缺少列 {columns}；推荐需要知道哪位客户在何时买了哪件商品",
+        "no_products": "订单列 'product_id' 每一行都为空；推荐需要每条订单明细的商品",
+        "no_purchases": "没有可学习的购买记录：每个（客户，商品）组合的净数量都为零或负数",
+        "unknown_customers": "{n} 个客户 ID 在训练数据中没有购买记录：{ids}",
+        "no_members": "该分群中没有任何成员有模型认识的购买记录",
+        "nothing_before": "截止日 {cutoff} 之前没有任何订单明细（订单日期从 {first} 到 {last}）",
+        "nothing_after": "截止日 {cutoff} 当天及之后没有任何订单明细（订单日期从 {first} 到 {last}）",
+        "no_purchases_before": "截止日 {cutoff} 之前没有保留下来的购买记录",
+        "splitting": "按时间切分订单",
+        "training_before": "用 {date} 之前的订单训练",
+        "eval_epoch": "评估模型：第 {epoch}/{epochs} 轮",
+        "scoring": "为留出时段打分",
+        "training_all": "用全部订单训练",
+        "final_epoch": "最终模型：第 {epoch}/{epochs} 轮",
+        "saved": "已保存",
+    },
+}
 
 Progress = Callable[[str, float], None]  # (stage message, fraction 0..1)
 
@@ -99,25 +152,19 @@ def _line_units(orders: pd.DataFrame) -> np.ndarray:
 def check_orders(orders: pd.DataFrame | None, *, need_dates: bool = False) -> pd.DataFrame:
     """The orders table if it can feed a recommender, else a ValueError saying what is missing."""
     if orders is None:
-        raise ValueError(
-            "this dataset has no orders table; recommendations are learnt from order lines "
-            "(customer_id, product_id, order_date, quantity)"
-        )
+        raise LocalizedError(_TEXT, "no_orders")
     if len(orders) == 0:
-        raise ValueError("the orders table is empty; recommendations need purchase lines")
+        raise LocalizedError(_TEXT, "empty_orders")
     need = ["customer_id", "product_id"] + (["order_date"] if need_dates else [])
     missing = [c for c in need if c not in orders.columns]
     if missing:
-        raise ValueError(
-            f"orders table has no column {', '.join(repr(c) for c in missing)}; "
-            "recommendations need to know which customer bought which product"
-            + (" and when" if need_dates else "")
+        raise LocalizedError(
+            _TEXT,
+            "missing_columns_dates" if need_dates else "missing_columns",
+            columns=", ".join(repr(c) for c in missing),
         )
     if orders["product_id"].isna().all():
-        raise ValueError(
-            "orders column 'product_id' is empty on every line; recommendations need the "
-            "product of each order line"
-        )
+        raise LocalizedError(_TEXT, "no_products")
     if need_dates and not pd.api.types.is_datetime64_any_dtype(orders["order_date"]):
         raise ValueError(
             f"orders column 'order_date' has dtype {orders['order_date'].dtype}, expected dates"
@@ -230,10 +277,7 @@ class Recommender:
         Y = interactions.binary
         n, m = Y.shape
         if n == 0 or m == 0 or Y.nnz == 0:
-            raise ValueError(
-                "no purchases to learn from: every (customer, product) pair has zero or "
-                "negative net quantity"
-            )
+            raise LocalizedError(_TEXT, "no_purchases")
         p = self.params
         rng = np.random.default_rng(p.seed)
         k = p.factors
@@ -315,9 +359,11 @@ class Recommender:
         idx = np.fromiter((self._cindex.get(c, -1) for c in ids), dtype=np.int64, count=len(ids))
         if (idx < 0).any():
             unknown = [c for c, i in zip(ids, idx, strict=True) if i < 0]
-            raise ValueError(
-                f"{len(unknown)} customer id(s) have no purchases in the training data: "
-                f"{', '.join(repr(c) for c in unknown[:5])}{' …' if len(unknown) > 5 else ''}"
+            raise LocalizedError(
+                _TEXT,
+                "unknown_customers",
+                n=len(unknown),
+                ids=f"{', '.join(repr(c) for c in unknown[:5])}{' …' if len(unknown) > 5 else ''}",
             )
         return idx
 
@@ -397,7 +443,7 @@ class Recommender:
         known = rows >= 0
         seg_names = sorted(set(seg[known]), key=_natural_key)
         if not seg_names:
-            raise ValueError("none of the segment members have purchases the model knows")
+            raise LocalizedError(_TEXT, "no_members")
         code = pd.Index(seg_names).get_indexer(seg[known])
         rows = rows[known]
         g = len(seg_names)
@@ -621,14 +667,16 @@ def time_split(orders: pd.DataFrame | None, cutoff: str | pd.Timestamp | None = 
     before = (dates < cut).to_numpy()
     after = (dates >= cut).to_numpy()  # lines without a date belong to neither side
     if not before.any() or not after.any():
-        side = "before" if not before.any() else "on or after"
-        raise ValueError(
-            f"cutoff {cut.date()} leaves no order lines {side} it "
-            f"(orders run from {dates.min().date()} to {dates.max().date()})"
+        raise LocalizedError(
+            _TEXT,
+            "nothing_before" if not before.any() else "nothing_after",
+            cutoff=cut.date(),
+            first=dates.min().date(),
+            last=dates.max().date(),
         )
     train = build_interactions(orders[before])
     if train.matrix.nnz == 0:
-        raise ValueError(f"no kept purchases before the cutoff {cut.date()}")
+        raise LocalizedError(_TEXT, "no_purchases_before", cutoff=cut.date())
     later = build_interactions(orders[after])
     coo = later.binary.tocoo()
     cust = np.asarray(later.customer_ids, dtype=object)[coo.row]
@@ -732,34 +780,39 @@ def train_for_run(
     cutoff: str | None = None,
     params: dict[str, Any] | None = None,
     progress: Progress | None = None,
+    lang: str = "en",
 ) -> tuple[Recommender, dict[str, Any]]:
-    """Evaluate on a time split, fit on all orders, save under ``runs/<id>/recommend/``."""
+    """Evaluate on a time split, fit on all orders, save under ``runs/<id>/recommend/``.
 
-    def say(msg: str, frac: float) -> None:
+    `progress` gets (message in `lang`, fraction done)."""
+
+    def say(key: str, frac: float, **values) -> None:
         if progress is not None:
-            progress(msg, frac)
+            progress(phrase(_TEXT, lang, key, **values), frac)
 
     run = ws.get_run(run_id)
     orders = check_orders(ws.load_table(run.dataset_id, "orders"), need_dates=True)
     p = RecommenderParams(**(params or {}))
-    say("Splitting orders by time", 0.02)
+    say("splitting", 0.02)
     split = time_split(orders, cutoff)
-    say(f"Training on orders before {split.cutoff.date()}", 0.05)
+    say("training_before", 0.05, date=split.cutoff.date())
     held = Recommender(**p.to_dict()).fit(
         split.train,
         on_epoch=lambda e, _l: say(
-            f"Evaluation model: epoch {e}/{p.epochs}", 0.05 + 0.4 * e / p.epochs
+            "eval_epoch", 0.05 + 0.4 * e / p.epochs, epoch=e, epochs=p.epochs
         ),
     )
-    say("Scoring the held-out period", 0.46)
+    say("scoring", 0.46)
     evaluations = {
         str(ex).lower(): evaluate_split(held, split, n, ex).to_dict() for ex in (True, False)
     }
-    say("Training on all orders", 0.5)
+    say("training_all", 0.5)
     full = build_interactions(orders)
     model = Recommender(**p.to_dict()).fit(
         full,
-        on_epoch=lambda e, _l: say(f"Final model: epoch {e}/{p.epochs}", 0.5 + 0.45 * e / p.epochs),
+        on_epoch=lambda e, _l: say(
+            "final_epoch", 0.5 + 0.45 * e / p.epochs, epoch=e, epochs=p.epochs
+        ),
     )
     meta = {
         "dataset_id": run.dataset_id,
@@ -771,7 +824,7 @@ def train_for_run(
         "evaluation": evaluations,
     }
     model.save(recommend_dir(ws, run_id), extra=meta)
-    say("Saved", 1.0)
+    say("saved", 1.0)
     return model, meta
 
 

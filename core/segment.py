@@ -395,6 +395,23 @@ METHOD_LABELS = {
     "agglomerative": "Agglomerative (Ward)",
     "autoencoder_kmeans": "Autoencoder + K-means",
 }
+# The same methods in the other interface languages (method ids stay English in stored params).
+_METHOD_LABELS_ZH = {
+    "kmeans": "K-means",
+    "minibatch_kmeans": "MiniBatch K-means（大数据）",
+    "gmm": "高斯混合（GMM）",
+    "hdbscan": "HDBSCAN（基于密度；自动确定分群数，标出噪声点）",
+    "agglomerative": "层次聚类（Ward）",
+    "autoencoder_kmeans": "自编码器 + K-means",
+    "rfm": "RFM 规则分层",
+}
+
+
+def method_label(method: str, lang: str = "en") -> str:
+    """A clustering method's display name in `lang`; unknown ids as they are."""
+    if lang == "zh":
+        return _METHOD_LABELS_ZH.get(method, method)
+    return METHOD_LABELS.get(method, "RFM tiers" if method == "rfm" else method)
 
 
 def make_segmenter(method: str, k: int = 6, seed: int = 0, **params) -> Segmenter:

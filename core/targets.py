@@ -26,7 +26,65 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.locale import LocalizedError
 from core.segment import RFM_SEGMENTS
+
+# Errors a user meets when choosing a target, in each interface language (str() is English).
+_ERRORS = {
+    "en": {
+        "cutoff_required": "a cutoff date is required (e.g. 2025-06-30)",
+        "cutoff_not_date": "cutoff {value} is not a date (expected e.g. 2025-06-30)",
+        "no_orders": "the orders table is empty: a churn or value target needs order history",
+        "no_future": "not enough future data: cutoff {cutoff} + {days} days = {end}, but the last "
+        "order in the data is on {last}. Pick a cutoff on or before {suggestion} or a shorter "
+        "horizon.",
+        "no_history": "cutoff {cutoff} is on or before the first order ({first}): there is no "
+        "history to learn from",
+        "no_buyers": "no customer made a purchase before the cutoff {cutoff}",
+        "no_column": "the customers table has no column {column}",
+        "numeric_label": "column {column} is numeric with {n} distinct values: it looks like a "
+        "measurement, not a class label (at most {max} distinct values). Use the value-tier "
+        "target to predict spend levels.",
+        "one_class": "column {column} has fewer than 2 classes: there is nothing to predict",
+        "only_class": "column {column} has fewer than 2 classes (only {value}): there is "
+        "nothing to predict",
+        "identifier": "column {column} has {n} distinct values for {customers} customers: it "
+        "looks like an identifier or free text, not a class label",
+        "tiny_classes": "column {column} has fewer than 2 classes with at least 2 customers each",
+        "all_same": "every customer is {value} for cutoff {cutoff} and a {days}-day horizon: "
+        "pick another cutoff or horizon",
+        "no_spend": "no customer spends anything from {cutoff} over {days} days: pick another "
+        "cutoff",
+        "same_spend": "spend in the horizon is the same for almost everyone: no tiers to predict",
+        "few_segments": "the segmentation has fewer than 2 segments (besides Noise): nothing to "
+        "predict",
+        "few_responders": "only {n} treated customer(s) are {value}: a model needs both "
+        "responders and non-responders (at least 2 of each)",
+    },
+    "zh": {
+        "cutoff_required": "需要一个截止日期（例如 2025-06-30）",
+        "cutoff_not_date": "截止日期 {value} 不是日期（应类似 2025-06-30）",
+        "no_orders": "订单表为空：流失或价值目标需要订单历史",
+        "no_future": "未来数据不足：截止日 {cutoff} + {days} 天 = {end}，但数据中最后一笔订单在 "
+        "{last}。请选择 {suggestion} 或更早的截止日，或缩短时间窗口。",
+        "no_history": "截止日 {cutoff} 不晚于第一笔订单（{first}）：没有可供学习的历史",
+        "no_buyers": "截止日 {cutoff} 之前没有任何客户下过单",
+        "no_column": "客户表中没有列 {column}",
+        "numeric_label": "列 {column} 是数值，有 {n} 个不同取值：它更像是一个度量，而不是类别标签"
+        "（最多 {max} 个不同取值）。要预测消费水平，请使用价值层级目标。",
+        "one_class": "列 {column} 的类别少于 2 个：没有可预测的内容",
+        "only_class": "列 {column} 的类别少于 2 个（只有 {value}）：没有可预测的内容",
+        "identifier": "列 {column} 在 {customers} 位客户中有 {n} 个不同取值：它更像是 ID 或自由文本，"
+        "而不是类别标签",
+        "tiny_classes": "列 {column} 中客户数不少于 2 位的类别不足 2 个：没有可预测的内容",
+        "all_same": "在截止日 {cutoff} 和 {days} 天的时间窗口下，每位客户都是 {value}：请换一个截止日"
+        "或时间窗口",
+        "no_spend": "从 {cutoff} 起 {days} 天内没有任何客户消费：请换一个截止日",
+        "same_spend": "时间窗口内几乎每位客户的消费都相同：没有可预测的层级",
+        "few_segments": "该分群运行除 Noise 外不足 2 个分群：没有可预测的内容",
+        "few_responders": "只有 {n} 位实验组客户为 {value}：模型需要响应者和未响应者（每类至少 2 位）",
+    },
+}
 
 NOISE_LABEL = "Noise"
 RFM_FEATURES = ("recency_days", "frequency", "monetary")
@@ -82,13 +140,13 @@ class Target:
 # --------------------------------------------------------------------------- helpers
 def _as_datetime(value: date | datetime | str | pd.Timestamp) -> datetime:
     if value is None or value == "":
-        raise ValueError("a cutoff date is required (e.g. 2025-06-30)")
+        raise LocalizedError(_ERRORS, "cutoff_required")
     try:
         ts = pd.Timestamp(value)
     except (ValueError, TypeError):
-        raise ValueError(f"cutoff {value!r} is not a date (expected e.g. 2025-06-30)") from None
+        raise LocalizedError(_ERRORS, "cutoff_not_date", value=repr(value)) from None
     if pd.isna(ts):
-        raise ValueError(f"cutoff {value!r} is not a date (expected e.g. 2025-06-30)")
+        raise LocalizedError(_ERRORS, "cutoff_not_date", value=repr(value))
     if ts.tzinfo is not None:
         ts = ts.tz_convert(None)
     return ts.to_pydatetime()
@@ -97,7 +155,7 @@ def _as_datetime(value: date | datetime | str | pd.Timestamp) -> datetime:
 def _orders_frame(orders: pd.DataFrame) -> pd.DataFrame:
     """customer_id (str), order_date (datetime64), amount (float) — amount derived when absent."""
     if orders is None or len(orders) == 0:
-        raise ValueError("the orders table is empty: a churn or value target needs order history")
+        raise LocalizedError(_ERRORS, "no_orders")
     for col in ("customer_id", "order_date"):
         if col not in orders.columns:
             raise ValueError(f"the orders table has no {col!r} column")
@@ -139,15 +197,18 @@ def _check_horizon(od: pd.DataFrame, cutoff: datetime, horizon_days: int) -> dat
     end = cutoff + timedelta(days=int(horizon_days))
     if end > last:
         suggestion = suggest_cutoff(od, horizon_days)
-        raise ValueError(
-            f"not enough future data: cutoff {cutoff:%Y-%m-%d} + {horizon_days} days = {end:%Y-%m-%d}, "
-            f"but the last order in the data is on {last:%Y-%m-%d}. "
-            f"Pick a cutoff on or before {suggestion:%Y-%m-%d} or a shorter horizon."
+        raise LocalizedError(
+            _ERRORS,
+            "no_future",
+            cutoff=f"{cutoff:%Y-%m-%d}",
+            days=horizon_days,
+            end=f"{end:%Y-%m-%d}",
+            last=f"{last:%Y-%m-%d}",
+            suggestion=f"{suggestion:%Y-%m-%d}",
         )
     if cutoff <= first:
-        raise ValueError(
-            f"cutoff {cutoff:%Y-%m-%d} is on or before the first order ({first:%Y-%m-%d}): "
-            "there is no history to learn from"
+        raise LocalizedError(
+            _ERRORS, "no_history", cutoff=f"{cutoff:%Y-%m-%d}", first=f"{first:%Y-%m-%d}"
         )
     return end
 
@@ -157,7 +218,7 @@ def _population(od: pd.DataFrame, cutoff: datetime) -> pd.Index:
     past = od[(od["order_date"] < cutoff) & (od["amount"] > 0)]
     ids = pd.Index(sorted(past["customer_id"].unique()), name="customer_id")
     if len(ids) == 0:
-        raise ValueError(f"no customer made a purchase before the cutoff {cutoff:%Y-%m-%d}")
+        raise LocalizedError(_ERRORS, "no_buyers", cutoff=f"{cutoff:%Y-%m-%d}")
     return ids
 
 
@@ -200,7 +261,7 @@ def suggest_cutoff(orders: pd.DataFrame, horizon_days: int = 90) -> datetime:
 def label_column_target(customers: pd.DataFrame, column: str) -> Target:
     """An existing customers column as the target. Missing labels are dropped (and reported)."""
     if column not in customers.columns:
-        raise ValueError(f"the customers table has no column {column!r}")
+        raise LocalizedError(_ERRORS, "no_column", column=repr(column))
     if "customer_id" not in customers.columns:
         raise ValueError("the customers table has no 'customer_id' column")
     warnings: list[str] = []
@@ -220,10 +281,12 @@ def label_column_target(customers: pd.DataFrame, column: str) -> Target:
         nums = pd.to_numeric(values, errors="coerce")
         n_unique = nums.dropna().nunique()
         if n_unique > MAX_NUMERIC_CLASSES:
-            raise ValueError(
-                f"column {column!r} is numeric with {n_unique:,} distinct values: it looks like a "
-                f"measurement, not a class label (at most {MAX_NUMERIC_CLASSES} distinct values). "
-                "Use the value-tier target to predict spend levels."
+            raise LocalizedError(
+                _ERRORS,
+                "numeric_label",
+                column=repr(column),
+                n=f"{n_unique:,}",
+                max=MAX_NUMERIC_CLASSES,
             )
 
         def fmt(v: float) -> str | None:
@@ -245,16 +308,20 @@ def label_column_target(customers: pd.DataFrame, column: str) -> Target:
         df = df[df["label"].notna()]
     counts = df["label"].value_counts()
     if len(counts) < 2:
-        only = f" (only {counts.index[0]!r})" if len(counts) else ""
-        raise ValueError(
-            f"column {column!r} has fewer than 2 classes{only}: there is nothing to predict"
-        )
+        if len(counts):
+            raise LocalizedError(
+                _ERRORS, "only_class", column=repr(column), value=repr(counts.index[0])
+            )
+        raise LocalizedError(_ERRORS, "one_class", column=repr(column))
     if len(counts) > MAX_CLASSES or (
         len(counts) > MAX_NUMERIC_CLASSES and len(counts) > 0.5 * len(df)
     ):
-        raise ValueError(
-            f"column {column!r} has {len(counts):,} distinct values for {len(df):,} customers: "
-            "it looks like an identifier or free text, not a class label"
+        raise LocalizedError(
+            _ERRORS,
+            "identifier",
+            column=repr(column),
+            n=f"{len(counts):,}",
+            customers=f"{len(df):,}",
         )
     tiny = counts[counts < 2]
     if len(tiny):
@@ -265,9 +332,7 @@ def label_column_target(customers: pd.DataFrame, column: str) -> Target:
         df = df[~df["label"].isin(tiny.index)]
         counts = counts[counts >= 2]
         if len(counts) < 2:
-            raise ValueError(
-                f"column {column!r} has fewer than 2 classes with at least 2 customers each"
-            )
+            raise LocalizedError(_ERRORS, "tiny_classes", column=repr(column))
     if numeric_order is not None:
         classes = sorted(counts.index, key=lambda c: numeric_order.get(c, 0.0))
     else:
@@ -300,9 +365,12 @@ def churn_target(orders: pd.DataFrame, cutoff, horizon_days: int = 90) -> Target
     classes = ["active", "churned"]
     counts = labels["label"].value_counts()
     if len(counts) < 2:
-        raise ValueError(
-            f"every customer is {counts.index[0]!r} for cutoff {cutoff:%Y-%m-%d} and a {horizon_days}-day "
-            "horizon: pick another cutoff or horizon"
+        raise LocalizedError(
+            _ERRORS,
+            "all_same",
+            value=repr(counts.index[0]),
+            cutoff=f"{cutoff:%Y-%m-%d}",
+            days=horizon_days,
         )
     warnings = _balance_warnings(labels["label"], classes)
     n_new = int(
@@ -366,9 +434,8 @@ def value_tier_target(
             "the spenders are split into 'mid' and 'high'"
         )
         if len(pos) == 0:
-            raise ValueError(
-                f"no customer spends anything from {cutoff:%Y-%m-%d} over {horizon_days} days: "
-                "pick another cutoff"
+            raise LocalizedError(
+                _ERRORS, "no_spend", cutoff=f"{cutoff:%Y-%m-%d}", days=horizon_days
             )
         t1 = 0.0
         t2 = float(np.quantile(pos, (q2 - q1) / (1 - q1)))  # mid / high keep their relative shares
@@ -382,9 +449,7 @@ def value_tier_target(
         )
     classes = [c for c in classes_all if c in present]
     if len(classes) < 2:
-        raise ValueError(
-            "spend in the horizon is the same for almost everyone: no tiers to predict"
-        )
+        raise LocalizedError(_ERRORS, "same_spend")
     labels = _labels_frame(ids, tier)
     warnings += _balance_warnings(labels["label"], classes)
     return Target(
@@ -429,9 +494,7 @@ def cluster_target(
         df = df[df["label"].notna() & (df["label"] != NOISE_LABEL)]
     counts = df["label"].value_counts()
     if len(counts) < 2:
-        raise ValueError(
-            "the segmentation has fewer than 2 segments (besides Noise): nothing to predict"
-        )
+        raise LocalizedError(_ERRORS, "few_segments")
     tiny = counts[counts < 2]
     if len(tiny):
         warnings.append(
@@ -516,10 +579,7 @@ def campaign_target(
     classes = [RESPONDED, NOT_RESPONDED]
     for c in classes:
         if counts.get(c, 0) < 2:
-            raise ValueError(
-                f"only {int(counts.get(c, 0))} treated customer(s) are {c!r}: a model needs both "
-                "responders and non-responders (at least 2 of each)"
-            )
+            raise LocalizedError(_ERRORS, "few_responders", n=int(counts.get(c, 0)), value=repr(c))
     rate = counts[RESPONDED] / len(labels)
     warnings = _balance_warnings(labels["label"], classes)
     warnings.append(

@@ -19,6 +19,7 @@ from core.campaign import (
     verdict_label,
 )
 from core.ingest import SUPPORTED_EXTENSIONS
+from core.locale import error_text
 from core.pipeline import segment_names
 from dashboard import state
 from dashboard.components.empty import require_segment_run
@@ -85,7 +86,7 @@ with st.expander(t("campaigns.add_heading"), expanded=not campaigns, icon=":mate
                 )
                 saved = record_campaign(ws, run.id, cf, name=label)
         except ValueError as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.error(error_text(exc, lang), icon=":material/error:")
         else:
             st.session_state[PICK] = saved.id
             campaigns = list_campaigns(ws, run_id=run.id)
@@ -143,12 +144,14 @@ with st.expander(t("campaigns.read_heading", file=camp.file), icon=":material/fa
     st.markdown(
         t(
             "campaigns.read_columns",
-            values=", ".join(f"{k} ← `{v}`" for k, v in rep.columns.items()),
+            values=", ".join(f"{t(f'campaigns.role.{k}')} ← `{v}`" for k, v in rep.columns.items()),
         )
         + "  \n"
         + t(
             "campaigns.read_groups",
-            values=", ".join(f"`{k}` → {v}" for k, v in rep.group_values.items()),
+            values=", ".join(
+                f"`{k}` → {t(f'campaigns.group.{v}')}" for k, v in rep.group_values.items()
+            ),
         )
         + "  \n"
         + t(
@@ -156,9 +159,9 @@ with st.expander(t("campaigns.read_heading", file=camp.file), icon=":material/fa
             values=", ".join(f"`{k}` → {yes_no[bool(v)]}" for k, v in rep.responded_values.items()),
         )
     )
-    for n in rep.notes:
+    for n in rep.notes_in(lang):
         st.markdown(f"- {n}")
-    for w in rep.warnings:
+    for w in rep.warnings_in(lang):
         st.warning(w, icon=":material/warning:")
 
 overall = table[table["segment"] == OVERALL].iloc[0]

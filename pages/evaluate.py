@@ -12,19 +12,32 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.evaluate import Evaluation, compare_table
+from core.evaluate import Evaluation, compare_table, model_label
 from core.export import to_safe_csv_bytes
 from core.finetune import load_cv, load_evaluations, load_predictions
+from core.locale import error_text
 from core.trust import cell_customers, reviews_for
 from dashboard import state
 from dashboard.components.charts import PALETTE, confusion_grid, highlight_map
 from dashboard.components.format import fmt_int
-from dashboard.i18n import t
+from dashboard.i18n import DEFAULT, catalogue, current_language, t
 from dashboard.navigation import page
 
 LINKED = "linked_customers"  # session key: the customers of the last confusion cell looked into
 CAP = 500  # rows of the cell's customer table sent to the browser
 REVIEW_CAP = 200
+lang = current_language()
+
+
+def _columns(columns) -> dict:
+    """Column labels in the session's language for the page's tables (the data keeps its ids)."""
+    out = {}
+    for c in map(str, columns):
+        if c.startswith("p_"):
+            out[c] = st.column_config.Column(t("evaluate.col.p", cls=c[2:]))
+        elif f"evaluate.col.{c}" in catalogue(DEFAULT):
+            out[c] = st.column_config.Column(t(f"evaluate.col.{c}"))
+    return out
 
 
 def _clicked_cell(event, classes: list[str]) -> tuple[str, str] | None:
@@ -65,7 +78,7 @@ def _linked_cell(event) -> None:
     LINKED]`` = {"source", "run_id", "true", "predicted", "customer_ids"}."""
     st.subheader(t("evaluate.cell.heading"))
     if model_name != evals[0].model_name:
-        st.caption(t("evaluate.cell.baseline_only", model=evals[0].model_name))
+        st.caption(t("evaluate.cell.baseline_only", model=model_label(evals[0].model_name, lang)))
         return
     ss = st.session_state
     linked = ss.get(LINKED) or {}
@@ -145,7 +158,13 @@ def _linked_cell(event) -> None:
     with m2:
         prob_cols = [c for c in cust.columns if c.startswith("p_")]
         table = cust[["customer_id", "true", "predicted", *prob_cols]]
-        st.dataframe(table.head(CAP).round(3), hide_index=True, width="stretch", height=420)
+        st.dataframe(
+            table.head(CAP).round(3),
+            hide_index=True,
+            width="stretch",
+            height=420,
+            column_config=_columns(table.columns),
+        )
         if len(table) > CAP:
             st.caption(t("evaluate.cell.first_rows", shown=fmt_int(CAP), total=fmt_int(len(table))))
         st.download_button(
@@ -160,7 +179,13 @@ def _linked_cell(event) -> None:
     if n_reviews == 0:
         st.caption(t("evaluate.cell.no_reviews"))
     else:
-        st.dataframe(reviews, hide_index=True, width="stretch", height=320)
+        st.dataframe(
+            reviews,
+            hide_index=True,
+            width="stretch",
+            height=320,
+            column_config=_columns(reviews.columns),
+        )
         st.caption(
             t(
                 "evaluate.cell.reviews_shown",
@@ -197,7 +222,8 @@ for w in s.get("warnings", []):
 
 st.subheader(t("evaluate.side_by_side"))
 cmp = compare_table(evals)
-st.dataframe(cmp.round(3), hide_index=True, width="stretch")
+cmp["model"] = cmp["model"].map(lambda m: model_label(m, lang))
+st.dataframe(cmp.round(3), hide_index=True, width="stretch", column_config=_columns(cmp.columns))
 cv = load_cv(ws, run_id)
 if cv is not None:
     folds = cv["fold"].nunique()
@@ -217,6 +243,7 @@ if cv is not None:
         "macro_f1_std": t("evaluate.cv_col.macro_f1_std"),
         "accuracy_mean": t("evaluate.cv_col.accuracy_mean"),
     }
+    summary.index = summary.index.map(lambda m: model_label(m, lang))
     st.dataframe(
         summary.round(3).reset_index(),
         hide_index=True,
@@ -227,8 +254,14 @@ else:
     st.caption(t("evaluate.cv_hint"))
 
 names = [e.model_name for e in evals]
+model_names = {n: model_label(n, lang) for n in names}
 model_name = st.radio(
-    t("evaluate.model"), names, horizontal=True, key="ev_model", help=t("evaluate.tips.ev_model")
+    t("evaluate.model"),
+    names,
+    horizontal=True,
+    key="ev_model",
+    help=t("evaluate.tips.ev_model"),
+    format_func=model_names.get,
 )
 ev = next(e for e in evals if e.model_name == model_name)
 classes = ev.classes
@@ -250,7 +283,12 @@ with c1:
     )
 with c2:
     st.markdown(t("evaluate.per_class"))
-    st.dataframe(ev.per_class.round(3), hide_index=True, width="stretch")
+    st.dataframe(
+        ev.per_class.round(3),
+        hide_index=True,
+        width="stretch",
+        column_config=_columns(ev.per_class.columns),
+    )
 
 _linked_cell(event)
 
@@ -347,11 +385,8 @@ with st.expander(t("evaluate.history")):
     hist = run.path / "history.json"
     if hist.exists():
         h = pd.read_json(hist)
-        st.dataframe(
-            h[h["kind"] == "eval"].drop(columns=["kind"], errors="ignore"),
-            hide_index=True,
-            width="stretch",
-        )
+        h = h[h["kind"] == "eval"].drop(columns=["kind"], errors="ignore")
+        st.dataframe(h, hide_index=True, width="stretch", column_config=_columns(h.columns))
 
 st.subheader(t("evaluate.score.heading"))
 st.caption(t("evaluate.score.intro"))
@@ -370,13 +405,18 @@ if st.button(t("evaluate.score.button"), key="sc_go"):
         try:
             scored = score_dataset(ws, run.path / "bundle", target_ds)
         except (ValueError, KeyError) as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.error(error_text(exc, lang), icon=":material/error:")
             scored = None
     if scored is not None:
         st.session_state["sc_result"] = (run.id, target_ds, scored)
 if st.session_state.get("sc_result") and st.session_state["sc_result"][:2] == (run.id, target_ds):
     scored = st.session_state["sc_result"][2]
-    st.dataframe(scored.head(500).round(3), hide_index=True, width="stretch")
+    st.dataframe(
+        scored.head(500).round(3),
+        hide_index=True,
+        width="stretch",
+        column_config=_columns(scored.columns),
+    )
     st.caption(
         t(
             "evaluate.score.predicted",

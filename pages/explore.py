@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from core.explain import TOP_CATEGORY, explain_selection
-from core.export import segment_list, to_safe_csv_bytes
+from core.export import column_label, segment_list, to_safe_csv_bytes
 from core.features import category_share_feature
 from core.lookalike import find_lookalikes, note_text
 from core.pipeline import (
@@ -62,6 +62,7 @@ if customers is not None:
     attrs = [c for c in customers.columns if c != "customer_id" and c not in seg.columns]
     seg = seg.merge(customers[["customer_id", *attrs]], on="customer_id", how="left")
 
+feature_columns = {c for c in seg.columns if c not in attrs}
 hidden = {"customer_id", "x", "y"}
 colour_options = ["segment_name"] + [
     c for c in seg.columns if c not in hidden and c != "segment_name"
@@ -69,12 +70,19 @@ colour_options = ["segment_name"] + [
 # Option labels are made here, in the script run that knows the session's language: Streamlit
 # may call format_func again later, outside it.
 segment_label, all_label = t("explore.colour_segment"), t("explore.points_all")
+lang = current_language()
+# Features and the run's own columns by name; the dataset's own columns (region, …) as they are.
+colour_labels = {
+    c: column_label(c, lang) if c in ("segment", "confidence") or c in feature_columns else c
+    for c in colour_options
+}
+colour_labels["segment_name"] = segment_label
 c1, c2, c3 = st.columns([2, 1, 1])
 colour = c1.selectbox(
     t("explore.colour_by"),
     colour_options,
     key="explore_colour",
-    format_func=lambda c: segment_label if c == "segment_name" else c,
+    format_func=colour_labels.get,
     help=t("explore.colour_help"),
 )
 default_points = default_cap()
@@ -105,7 +113,7 @@ totals = (
     if sampled and is_categorical(seg[colour])
     else None
 )
-fig = customer_map(shown, colour, totals=totals)
+fig = customer_map(shown, colour, totals=totals, label=colour_labels[colour])
 event = st.plotly_chart(
     fig,
     key=sel_key,
@@ -208,7 +216,12 @@ mix = sel["segment_name"].value_counts(normalize=True)
 st.caption(t("explore.mix", mix=", ".join(f"{k} {fmt_pct(v)}" for k, v in mix.head(6).items())))
 
 export = segment_list(sel, names)
-st.dataframe(export.head(1000), hide_index=True, width="stretch")
+st.dataframe(
+    export.head(1000),
+    hide_index=True,
+    width="stretch",
+    column_config={c: st.column_config.Column(column_label(c, lang)) for c in export.columns},
+)
 e1, e2 = st.columns(2)
 bom = e1.checkbox(t("explore.bom"), value=False, key="explore_bom")
 e1.download_button(
@@ -285,6 +298,7 @@ else:
                     "label": t("explore.col_feature"),
                     "selection": t("explore.col_mean_selection"),
                     "rest": t("explore.col_mean_rest"),
+                    "ratio": t("explore.col_ratio"),
                     "effect_size": t("explore.col_effect_size"),
                 },
             )
@@ -304,6 +318,8 @@ else:
                     "rest_share": st.column_config.NumberColumn(
                         t("explore.col_share_rest"), format="percent"
                     ),
+                    "value": t("explore.col_value"),
+                    "lift": t("explore.col_lift"),
                 },
             )
         if why.words:
@@ -365,7 +381,10 @@ st.dataframe(
     look_list.head(1000),
     hide_index=True,
     width="stretch",
-    column_config={"similarity": t("explore.col_similarity")},
+    column_config={
+        **{c: st.column_config.Column(column_label(c, lang)) for c in look_list.columns},
+        "similarity": t("explore.col_similarity"),
+    },
 )
 st.download_button(
     t("explore.download_lookalikes", count=fmt_int(len(look_list))),

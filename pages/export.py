@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.export import KEY_FEATURES, segment_list, to_parquet_bytes, to_safe_csv_bytes
+from core.export import (
+    KEY_FEATURES,
+    column_label,
+    segment_list,
+    to_parquet_bytes,
+    to_safe_csv_bytes,
+)
 from core.pipeline import load_segments, load_selections, segment_names
 from dashboard import state
 from dashboard.components.empty import require_segment_run
-from dashboard.components.format import fmt_int
-from dashboard.i18n import t
+from dashboard.components.format import feature_names_in, fmt_int
+from dashboard.i18n import current_language, t
 
 st.title(t("export.title"))
+lang = current_language()
 ws = state.workspace()
 ds, run = require_segment_run(t("export.empty_what"))
 
@@ -52,10 +59,12 @@ else:
     label = pick
 
 feature_opts = [c for c in seg.select_dtypes("number").columns if c not in ("x", "y", "confidence")]
+feature_shown = feature_names_in(feature_opts, lang)
 features = st.multiselect(
     t("export.features"),
     feature_opts,
     default=[c for c in KEY_FEATURES if c in feature_opts],
+    format_func=feature_shown.get,
     key="exp_features",
     help=t("export.features_help"),
 )
@@ -76,7 +85,18 @@ bom = c2.checkbox(
     help=t("export.bom_help"),
 )
 st.metric(t("export.rows"), fmt_int(len(out)))
-st.dataframe(out.head(200), hide_index=True, width="stretch")
+# The preview names each column in the session's language next to its id in the file.
+st.dataframe(
+    out.head(200),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        c: st.column_config.Column(
+            c if lang == "en" else t("export.column", label=column_label(c, lang), column=c)
+        )
+        for c in out.columns
+    },
+)
 safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in label)
 if fmt == "CSV":
     st.download_button(

@@ -12,8 +12,8 @@ from core.datasets import FeatureConfig, compute_dataset_features, feature_engin
 from core.features import SOURCES, FeatureSQLError, validate_custom_feature
 from dashboard import state
 from dashboard.components.empty import require_dataset
-from dashboard.components.format import fmt_int, fmt_value
-from dashboard.i18n import t
+from dashboard.components.format import feature_names_in, fmt_int, fmt_value
+from dashboard.i18n import current_language, t
 
 st.title(t("features.title"))
 ws = state.workspace()
@@ -174,8 +174,17 @@ st.dataframe(
 
 st.subheader(t("features.distribution"))
 names = [f.name for f in table.features]
+# In Chinese the picker and the axis name the feature next to its id (the id is what SQL uses).
+shown_names = {
+    n: n if label == n else t("features.feature_named", label=label, feature=n)
+    for n, label in feature_names_in(names, current_language()).items()
+}
 chosen = st.selectbox(
-    t("features.dist_feature"), names, key="dist_feature", help=t("features.dist_feature_help")
+    t("features.dist_feature"),
+    names,
+    key="dist_feature",
+    help=t("features.dist_feature_help"),
+    format_func=shown_names.get,
 )
 values = table.data[chosen].dropna()
 clip = st.toggle(
@@ -189,6 +198,7 @@ fig.update_layout(
     margin=dict(l=10, r=10, t=10, b=10),
     showlegend=False,
     yaxis_title=t("features.dist_yaxis"),
+    xaxis_title=shown_names[chosen],
 )
 st.plotly_chart(fig, width="stretch", key="dist_chart")
 

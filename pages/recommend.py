@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.export import to_safe_csv_bytes
+from core.locale import error_text
 from core.pipeline import load_segments, segment_names
 from core.recommend import (
     MAX_EVAL_N,
@@ -26,9 +27,15 @@ from core.recommend import (
 from dashboard import state
 from dashboard.components.empty import require_dataset, require_segment_run
 from dashboard.components.format import fmt_int, fmt_pct
-from dashboard.i18n import t
+from dashboard.i18n import current_language, t
 
 st.title(t("recommend.title"))
+lang = current_language()
+# Product columns of the tables (the data keeps its ids; the headers are in the UI language).
+PRODUCT_COLUMNS = {
+    c: st.column_config.Column(t(f"recommend.col.{c}"))
+    for c in ("rank", "product_name", "category", "product_id")
+}
 ws = state.workspace()
 ds = require_dataset()
 if not ds.tables.get("orders"):
@@ -85,10 +92,11 @@ if st.button(t("recommend.train"), type="primary", key="rec_train"):
                 cutoff=str(cutoff) if cutoff else None,
                 params=dict(factors=int(factors), epochs=int(epochs)),
                 progress=lambda msg, frac: bar.progress(min(1.0, frac), text=msg),
+                lang=lang,
             )
         except ValueError as exc:
             status.update(label=t("recommend.train_failed"), state="error")
-            st.error(str(exc))
+            st.error(error_text(exc, lang))
         else:
             status.update(label=t("recommend.trained"), state="complete", expanded=False)
 
@@ -215,6 +223,7 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     column_config={
+        **PRODUCT_COLUMNS,
         "score": st.column_config.NumberColumn(
             t("recommend.col.score"),
             format="percent",
@@ -261,7 +270,7 @@ if cid:
         recs = with_product_info(model.recommend([cid], n=n, exclude_bought=exclude), products)
         bought = with_product_info(pd.DataFrame({"product_id": model.bought_items(cid)}), products)
     except ValueError as exc:
-        st.warning(str(exc))
+        st.warning(error_text(exc, lang))
     else:
         r1, r2 = st.columns(2)
         r1.markdown(t("recommend.recommended_for", customer=cid))
@@ -270,11 +279,12 @@ if cid:
             hide_index=True,
             width="stretch",
             column_config={
-                "score": st.column_config.NumberColumn(t("recommend.col.score"), format="percent")
+                **PRODUCT_COLUMNS,
+                "score": st.column_config.NumberColumn(t("recommend.col.score"), format="percent"),
             },
         )
         r2.markdown(t("recommend.already_bought", count=fmt_int(len(bought))))
-        r2.dataframe(bought, hide_index=True, width="stretch")
+        r2.dataframe(bought, hide_index=True, width="stretch", column_config=PRODUCT_COLUMNS)
 
 
 # ------------------------------------------------------------------ download

@@ -9,12 +9,12 @@ from plotly.subplots import make_subplots
 
 from core.jobs import submit
 from core.pipeline import SegmentationParams, load_segments, load_vectors
-from core.segment import METHOD_LABELS, METHODS, k_selection
+from core.segment import METHOD_LABELS, METHODS, k_selection, method_label
 from dashboard import state
 from dashboard.components.empty import require_dataset
 from dashboard.components.format import fmt_int, fmt_pct
 from dashboard.components.jobs import current_job, job_progress
-from dashboard.i18n import t
+from dashboard.i18n import current_language, t
 from dashboard.navigation import page
 
 st.title(t("segments.title"))
@@ -26,7 +26,8 @@ st.caption(t("segments.caption"))
 
 # ----------------------------------------------------------------------------- set-up
 # Option labels are resolved now, in this run: Streamlit may call format_func outside it.
-methods = {"rfm": t("segments.method_rfm"), **METHOD_LABELS}
+lang = current_language()
+methods = {"rfm": t("segments.method_rfm"), **{m: method_label(m, lang) for m in METHOD_LABELS}}
 with st.form("segment_form"):
     c1, c2 = st.columns(2)
     method = c1.selectbox(
@@ -164,7 +165,7 @@ runs = [r for r in state.segment_runs(ds.id) if r.status == "done"]
 
 def _run_label(r) -> str:
     method = r.params.get("method")
-    label = f"{r.created_at[:16].replace('T', ' ')} · {method}"
+    label = f"{r.created_at[:16].replace('T', ' ')} · {method_label(method, lang)}"
     if method not in ("hdbscan", "rfm"):
         label += f" k={r.params.get('k')}"
     if r.params.get("use_text") and method != "rfm":
@@ -236,7 +237,7 @@ else:
     k_method = kc1.selectbox(
         t("segments.k_method"),
         [m for m in METHODS if METHODS[m].needs_k and m != "autoencoder_kmeans"],
-        format_func=METHOD_LABELS.get,
+        format_func=methods.get,
         key="k_method",
         help=t("segments.tips.k_method"),
     )
@@ -291,6 +292,6 @@ else:
         plots.update_layout(height=300, showlegend=False, margin=dict(l=10, r=10, t=40, b=10))
         st.plotly_chart(plots, width="stretch", key="k_plots")
         st.info(
-            t("segments.suggested", k=suggested, method=METHOD_LABELS[k_m]),
+            t("segments.suggested", k=suggested, method=method_label(k_m, lang)),
             icon=":material/lightbulb:",
         )

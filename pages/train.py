@@ -9,13 +9,15 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.campaign import list_campaigns
+from core.evaluate import model_label
 from core.finetune import FinetuneParams
 from core.jobs import is_job, read_status, resume, submit
+from core.locale import error_text
 from dashboard import state
 from dashboard.components.empty import require_dataset
-from dashboard.components.format import fmt_int, fmt_pct
+from dashboard.components.format import feature_names_in, fmt_int, fmt_pct
 from dashboard.components.jobs import current_job, job_progress
-from dashboard.i18n import t
+from dashboard.i18n import current_language, t
 from dashboard.navigation import page
 
 st.title(t("train.title"))
@@ -73,6 +75,7 @@ device_labels = {"auto": t("train.form.device_auto"), "cuda": "cuda", "cpu": "cp
 from core.datasets import compute_dataset_features  # noqa: E402
 
 feature_names = [f.name for f in compute_dataset_features(ws, ds.id).features]
+feature_shown = feature_names_in(feature_names, current_language())
 
 with st.form("train_form"):
     target = st.selectbox(
@@ -119,6 +122,7 @@ with st.form("train_form"):
         t("train.form.features"),
         feature_names,
         default=feature_names,
+        format_func=feature_shown.get,
         key="tr_features",
         help=t("train.form.features_help"),
     )
@@ -214,7 +218,7 @@ if go_btn:
     try:
         tgt = build_target(ws, ds.id, params)
     except (ValueError, KeyError) as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(error_text(exc, current_language()), icon=":material/error:")
     else:
         counts = tgt.labels["label"].value_counts()
         st.info(
@@ -358,6 +362,13 @@ if stuck:
         st.session_state["train_job"] = pick
         st.rerun()
 done = [r for r in runs if r.status == "done"]
+
+
+def _baseline(name: str) -> str:
+    lang = current_language()
+    return name.replace("_", " ") if lang == "en" else model_label(name, lang)
+
+
 if done:
     best = done[0]
     s = best.summary
@@ -368,7 +379,10 @@ if done:
             n_test=fmt_int(s["n_test"]),
             accuracy=fmt_pct(s["test_accuracy"]),
         )
-        + "".join(f"; {k.replace('_', ' ')} {v:.3f}" for k, v in s.get("baselines", {}).items()),
+        + "".join(
+            t("train.runs.latest_baseline", model=_baseline(k), f1=f"{v:.3f}")
+            for k, v in s.get("baselines", {}).items()
+        ),
         icon=":material/model_training:",
     )
     for w in s.get("warnings", []):

@@ -90,8 +90,12 @@ def customer_map(
     colour: str,
     height: int = 620,
     totals: Mapping[str, int] | None = None,
+    label: str | None = None,
 ) -> go.Figure:
     """WebGL scatter of customers (x, y) coloured by `colour`; customer_id in customdata[0].
+
+    `label` names the colour (legend, colour bar, hover) in the interface language; default the
+    column itself.
 
     Unselected points are greyed by plotly itself once the user selects with lasso or box.
     `totals` (category → customers) labels the legend when `df` is a sample of them.
@@ -128,7 +132,7 @@ def customer_map(
                 x=df["x"],
                 y=df["y"],
                 mode="markers",
-                name=colour,
+                name=label or colour,
                 marker=dict(
                     size=4,
                     color=vals,
@@ -136,11 +140,12 @@ def customer_map(
                     cmin=lo,
                     cmax=hi,
                     opacity=0.8,
-                    colorbar=dict(title=colour, thickness=12),
+                    colorbar=dict(title=label or colour, thickness=12),
                 ),
                 customdata=data,
                 hovertemplate=hover.replace(
-                    "<extra></extra>", f"<br>{colour}: %{{marker.color:.3g}}<extra></extra>"
+                    "<extra></extra>",
+                    f"<br>{label or colour}: %{{marker.color:.3g}}<extra></extra>",
                 ),
                 unselected=dict(marker=dict(opacity=0.08)),
             )

@@ -48,3 +48,14 @@ def fmt_value(x, unit: str) -> str:
     if unit in ("count", "days", "chars"):
         return fmt_num(x, 1)
     return fmt_num(x)
+
+
+def feature_names_in(names, lang: str, category_labels=None) -> dict[str, str]:
+    """Feature id → what a picker shows in `lang`: the id in English (it is what SQL and the
+    exports call it), the feature's short name in other languages (ids of features the
+    catalogue does not know stay as they are)."""
+    if lang == "en":
+        return {n: n for n in names}
+    from core.explain import feature_label
+
+    return {n: feature_label(n, category_labels, lang=lang) for n in names}
