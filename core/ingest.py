@@ -1630,8 +1630,12 @@ _PAIR_DEFAULT = {
 }
 _FAMILY_BY_LABEL = {f.label.lower(): f for f in _FAMILIES}
 _TZ = re.compile(r"(?<=\d)\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$", flags=re.IGNORECASE)
+# Python's \s spelled as a class of the characters themselves: pandas hands a pattern with
+# \s (or \u escapes) to Python's `re`, one value at a time, instead of Arrow's RE2 engine
+# (0.7 s of a 5 s ingest of 1 M order lines, for this one check).
+_WS_CLASS = "[" + "".join(chr(c) for c in range(0x3001) if chr(c).isspace()) + "]"
 _TZ_NEEDS_TIME = re.compile(
-    r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$", re.I
+    r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?" + _WS_CLASS + r"*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$", re.I
 )
 
 
