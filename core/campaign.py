@@ -282,6 +282,23 @@ class CampaignFile:
     has_revenue: bool = True  # False: the file had no revenue column (revenue is all 0)
 
 
+def _bad_cells(
+    bad: np.ndarray, text: pd.Series, what: str, name: str, rows: Any, column: str
+) -> list[Phrase]:
+    """One error per cell of `text` flagged in `bad`: '<what>_empty' or '<what>_bad'."""
+    return [
+        Phrase(
+            _READ,
+            f"{what}_empty" if text.iloc[i] == "" else f"{what}_bad",
+            file=name,
+            row=rows[i],
+            column=repr(column),
+            value=_q(text.iloc[i]),
+        )
+        for i in np.flatnonzero(bad)
+    ]
+
+
 def _q(v: Any) -> str:
     s = str(v)
     return repr(s if len(s) <= 40 else s[:39] + "…")
@@ -419,18 +436,7 @@ def read_campaign_file(
         index=df.index,
         dtype=object,
     )
-    for i in np.flatnonzero((group == "").to_numpy()):
-        v = g_text.iloc[i]
-        errors.append(
-            Phrase(
-                _READ,
-                "group_empty" if v == "" else "group_bad",
-                file=name,
-                row=rows[i],
-                column=repr(cols["group"]),
-                value=_q(v),
-            )
-        )
+    errors += _bad_cells((group == "").to_numpy(), g_text, "group", name, rows, cols["group"])
     for spelling in sorted(set(g_text[group != ""])):
         report.group_values[spelling] = TREATED if spelling.lower() in TREATED_VALUES else CONTROL
 
@@ -438,18 +444,8 @@ def read_campaign_file(
     r_text = cell("responded")
     r_low = r_text.str.lower()
     yes, no = r_low.isin(YES_VALUES), r_low.isin(NO_VALUES)
-    for i in np.flatnonzero((~yes & ~no).to_numpy()):
-        v = r_text.iloc[i]
-        errors.append(
-            Phrase(
-                _READ,
-                "responded_empty" if v == "" else "responded_bad",
-                file=name,
-                row=rows[i],
-                column=repr(cols["responded"]),
-                value=_q(v),
-            )
-        )
+    bad = (~yes & ~no).to_numpy()
+    errors += _bad_cells(bad, r_text, "responded", name, rows, cols["responded"])
     for spelling in sorted(set(r_text[yes | no])):
         report.responded_values[spelling] = spelling.lower() in YES_VALUES
     responded = yes.to_numpy()
