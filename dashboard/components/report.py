@@ -132,7 +132,16 @@ def render_report(
         if rej:
             if rejected is not None and len(rejected):
                 shown = _localized_reasons(rejected.head(500), report, lang)
-                st.dataframe(shown, hide_index=True, width="stretch")
+                st.dataframe(
+                    shown,
+                    hide_index=True,
+                    width="stretch",
+                    column_config={
+                        "_row": st.column_config.NumberColumn(t("report.col_row"), format="%d"),
+                        "_column": t("report.col_column"),
+                        "_reason": t("report.col_reason"),
+                    },
+                )
                 st.download_button(
                     t("report.download_rejected", count=fmt_int(len(rejected))),
                     to_safe_csv_bytes(rejected),
@@ -148,4 +157,14 @@ def render_report(
                         localize(e, s, lang) for e, s in zip(listed["reason"], stored, strict=True)
                     ]
                 listed = listed.drop(columns=["reason_i18n"], errors="ignore")
-                st.dataframe(listed, hide_index=True, width="stretch")
+                st.dataframe(
+                    listed,
+                    hide_index=True,
+                    width="stretch",
+                    column_config={
+                        "row": st.column_config.NumberColumn(t("report.col_row"), format="%d"),
+                        "column": t("report.col_column"),
+                        "value": t("report.col_value"),
+                        "reason": t("report.col_reason"),
+                    },
+                )
