@@ -190,7 +190,7 @@ def run(scale: str, workdir: Path) -> BenchResult:
             "convert.",
             "Peak RSS is each child process's own, Python and imports included.",
             "Streamed: `ingest_file_streaming` (what `segstudio ingest` uses for CSV files above "
-            "256 MB, or with --stream) reads the file in chunks, runs the same checks per chunk "
+            "64 MB, or with --stream) reads the file in chunks, runs the same checks per chunk "
             "with the decisions of the first chunk, and writes Parquet as it goes; its memory "
             "stays about the same whatever the file size.",
         ],

@@ -143,7 +143,7 @@ def ingest(
     ] = None,
     stream_above_mb: Annotated[
         float, typer.Option(help="Text files larger than this are read in chunks")
-    ] = 256,
+    ] = 64,
     chunk_mb: Annotated[float, typer.Option(help="Chunk size when reading in chunks, MB")] = 64,
     workspace: WorkspaceOpt = None,
 ) -> None:
