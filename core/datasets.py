@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ import pandas as pd
 
 from core.features import Feature, FeatureEngine, FeatureTable, build_customer_features
 from core.ingest_text import EN, MessageError, Msg, localize, to_json
+from core.locale import phrase
 from core.workspace import DatasetInfo, Workspace, atomic_write_json, atomic_write_parquet
 
 DEMO_ID = "demo"
@@ -193,6 +195,21 @@ def _unknown_customer_warnings(files: dict[str, Any]) -> list[Msg]:
         con.close()
 
 
+# The demo dataset's name (stored in English: the catalogue, the CLI) in each interface language.
+_DEMO_NAME = {
+    "en": {"demo_name": "Demo store ({n} customers, seed {seed})"},
+    "zh": {"demo_name": "演示商店（{n} 位客户，随机种子 {seed}）"},
+}
+_DEMO_NAME_RE = re.compile(r"Demo store \((?P<n>[\d,]+) customers, seed (?P<seed>-?\d+)\)")
+
+
+def dataset_name(ds: DatasetInfo, lang: str = "en") -> str:
+    """How to show a dataset's name in `lang`: the demo store's generated name is translated;
+    a name the user gave (or a renamed demo) is shown as it is."""
+    m = _DEMO_NAME_RE.fullmatch(ds.name or "") if ds.source == "demo" else None
+    return phrase(_DEMO_NAME, lang, "demo_name", **m.groupdict()) if m else ds.name
+
+
 def create_demo_dataset(
     ws: Workspace, n_customers: int = 20_000, seed: int = 0, *, dataset_id: str = DEMO_ID
 ) -> DatasetInfo:
@@ -216,7 +233,7 @@ def create_demo_dataset(
         for t, df in tables.items()
     ]
     return ws.save_dataset(
-        f"Demo store ({n_customers:,} customers, seed {seed})",
+        phrase(_DEMO_NAME, "en", "demo_name", n=f"{n_customers:,}", seed=seed),
         tables,
         source="demo",
         reports=report,

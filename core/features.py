@@ -32,14 +32,79 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from core.locale import LocalizedError, Phrase
+
 SOURCES = ("orders", "order_totals", "category_totals", "reviews", "customers")
 # Relations built from the orders view (GROUP BY customer and order / category); a feature on
 # one of them is available when the orders table has the columns it `requires`.
 DERIVED_FROM_ORDERS = ("order_totals", "category_totals")
 
 
-class FeatureSQLError(ValueError):
-    """A feature's SQL is not acceptable; the message quotes the SQL and says why."""
+# Why a feature's SQL is refused, in each interface language (DuckDB's own error text and the
+# SQL are quoted as they are).
+_ERRORS = {
+    "en": {
+        "sql": "\n  SQL: {sql}",
+        "duplicate": "feature name '{name}' is used twice",
+        "bad_name": "feature name {name} must be snake_case: a lowercase letter, then letters, "
+        "digits or underscores (at most 63)",
+        "bad_source": "feature '{name}': source must be one of {sources}, not {source}",
+        "no_sql": "feature '{name}' has no SQL expression",
+        "semicolon": "feature '{name}' must be a single expression without ';'{sql}",
+        "forbidden": "feature '{name}' uses '{word}', which is not allowed: a feature is a "
+        "read-only expression over the dataset's columns{sql}",
+        "invalid": "feature '{name}' is not valid SQL: {error}{sql}",
+        "not_select": "feature '{name}' must be one expression usable in a SELECT{sql}",
+        "foreign_table": "feature '{name}' reads from {target}: a subquery in a feature may only "
+        "read the dataset's tables ({tables}){sql}",
+        "unparsable": "could not parse: {error}",
+        "builtin": "'{name}' is already a built-in feature; pick another name",
+        "no_table": "feature '{name}' reads the {source} table, which this dataset does not have "
+        "(it has: {tables})",
+        "failed": "feature '{name}' failed: {error}{hint}{sql}",
+        "hint_aggregate": " — features on the orders and reviews tables must aggregate per "
+        "customer, e.g. sum(amount) or avg(rating)",
+        "not_number": "feature '{name}' must produce a number, but its SQL gives {type}{sql}",
+        "missing_columns": "these features need columns this dataset lacks: {names}",
+        "duckdb": "{error}",
+    },
+    "zh": {
+        "sql": "\n  SQL：{sql}",
+        "duplicate": "特征名 '{name}' 重复使用了两次",
+        "bad_name": "特征名 {name} 必须是 snake_case：以小写字母开头，后跟字母、数字或下划线（最多 "
+        "63 个字符）",
+        "bad_source": "特征 '{name}'：数据表必须是 {sources} 之一，而不是 {source}",
+        "no_sql": "特征 '{name}' 没有 SQL 表达式",
+        "semicolon": "特征 '{name}' 必须是单个表达式，不能含 ';'{sql}",
+        "forbidden": "特征 '{name}' 用到了 '{word}'，这是不允许的：特征是对数据集各列的只读表达式{sql}",
+        "invalid": "特征 '{name}' 不是有效的 SQL：{error}{sql}",
+        "not_select": "特征 '{name}' 必须是可以放进 SELECT 的单个表达式{sql}",
+        "foreign_table": "特征 '{name}' 读取了 {target}：特征中的子查询只能读取数据集的表"
+        "（{tables}）{sql}",
+        "unparsable": "无法解析：{error}",
+        "builtin": "'{name}' 已是内置特征；请换一个名称",
+        "no_table": "特征 '{name}' 读取 {source} 表，但该数据集没有这张表（现有：{tables}）",
+        "failed": "特征 '{name}' 计算失败：{error}{hint}{sql}",
+        "hint_aggregate": " —— 订单表和评论表上的特征必须按客户聚合，例如 sum(amount) 或 "
+        "avg(rating)",
+        "not_number": "特征 '{name}' 必须得出数值，但它的 SQL 得出 {type}{sql}",
+        "missing_columns": "这些特征需要该数据集缺少的列：{names}",
+        "duckdb": "{error}",
+    },
+}
+
+
+class FeatureSQLError(LocalizedError):
+    """A feature's SQL is not acceptable; the message quotes the SQL and says why.
+
+    ``str(exc)`` is English; `core.locale.error_text` says it in the user's language."""
+
+    def __init__(self, key: str, /, **values) -> None:
+        super().__init__(_ERRORS, key, **values)
+
+
+def _sql(sql: str) -> Phrase:
+    return Phrase(_ERRORS, "sql", sql=sql)
 
 
 @dataclass(frozen=True)
@@ -536,28 +601,30 @@ class FeatureEngine:
         _check_static(feature)
         if feature.source not in self.columns:
             raise FeatureSQLError(
-                f"feature '{feature.name}' reads the {feature.source} table, which this dataset "
-                f"does not have (it has: {', '.join(sorted(self.columns))})"
+                "no_table",
+                name=feature.name,
+                source=feature.source,
+                tables=", ".join(sorted(self.columns)),
             )
         probe = self._source_query([feature]) + " LIMIT 0"
         try:
             desc = self.con.execute(probe).description
         except duckdb.Error as exc:
-            hint = ""
+            hint: Phrase | str = ""
             msg = str(exc)
             if feature.source != "customers" and "GROUP BY" in msg:
-                hint = (
-                    " — features on the orders and reviews tables must aggregate per customer, "
-                    "e.g. sum(amount) or avg(rating)"
-                )
+                hint = Phrase(_ERRORS, "hint_aggregate")
             raise FeatureSQLError(
-                f"feature '{feature.name}' failed: {msg.splitlines()[0]}{hint}\n  SQL: {feature.sql}"
+                "failed",
+                name=feature.name,
+                error=msg.splitlines()[0],
+                hint=hint,
+                sql=_sql(feature.sql),
             ) from None
         type_name = str(desc[1][1]).upper()
         if not any(t in type_name for t in _NUMERIC_TYPES):
             raise FeatureSQLError(
-                f"feature '{feature.name}' must produce a number, but its SQL gives {type_name}"
-                f"\n  SQL: {feature.sql}"
+                "not_number", name=feature.name, type=type_name, sql=_sql(feature.sql)
             )
         return feature
 
@@ -597,16 +664,14 @@ class FeatureEngine:
         _check_unique(features)
         missing = [f.name for f in features if not self.available(f)]
         if missing:
-            raise FeatureSQLError(
-                f"these features need columns this dataset lacks: {', '.join(missing)}"
-            )
+            raise FeatureSQLError("missing_columns", names=", ".join(missing))
         try:
             return self.con.execute(self.sql(features)).df()
         except duckdb.Error as exc:
             # Find the culprit so the message can quote its SQL.
             for f in features:
                 self.validate(f)
-            raise FeatureSQLError(str(exc)) from None
+            raise FeatureSQLError("duckdb", error=str(exc)) from None
 
     def query(self, sql: str, params: Sequence | None = None) -> pd.DataFrame:
         return self.con.execute(sql, params or []).df()
@@ -646,49 +711,41 @@ def _check_unique(features: Iterable[Feature]) -> None:
     seen: set[str] = set()
     for f in features:
         if f.name in seen:
-            raise FeatureSQLError(f"feature name '{f.name}' is used twice")
+            raise FeatureSQLError("duplicate", name=f.name)
         seen.add(f.name)
 
 
 def _check_static(feature: Feature) -> None:
     sql = feature.sql.strip()
     if not _NAME_RE.fullmatch(feature.name):
-        raise FeatureSQLError(
-            f"feature name {feature.name!r} must be snake_case: a lowercase letter, then "
-            "letters, digits or underscores (at most 63)"
-        )
+        raise FeatureSQLError("bad_name", name=repr(feature.name))
     if feature.source not in SOURCES:
         raise FeatureSQLError(
-            f"feature '{feature.name}': source must be one of {', '.join(SOURCES)}, "
-            f"not {feature.source!r}"
+            "bad_source", name=feature.name, sources=", ".join(SOURCES), source=repr(feature.source)
         )
     if not sql:
-        raise FeatureSQLError(f"feature '{feature.name}' has no SQL expression")
+        raise FeatureSQLError("no_sql", name=feature.name)
     if ";" in sql:
-        raise FeatureSQLError(
-            f"feature '{feature.name}' must be a single expression without ';'\n  SQL: {sql}"
-        )
+        raise FeatureSQLError("semicolon", name=feature.name, sql=_sql(sql))
     m = _FORBIDDEN.search(re.sub(r"'(?:[^']|'')*'", "''", sql))
     if m:
-        raise FeatureSQLError(
-            f"feature '{feature.name}' uses '{m.group(0)}', which is not allowed: a feature is a "
-            f"read-only expression over the dataset's columns\n  SQL: {sql}"
-        )
+        raise FeatureSQLError("forbidden", name=feature.name, word=m.group(0), sql=_sql(sql))
     try:
         statements = duckdb.extract_statements(f"SELECT ({sql}) AS x FROM t")
     except duckdb.Error as exc:
         raise FeatureSQLError(
-            f"feature '{feature.name}' is not valid SQL: {str(exc).splitlines()[0]}\n  SQL: {sql}"
+            "invalid", name=feature.name, error=str(exc).splitlines()[0], sql=_sql(sql)
         ) from None
     if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
-        raise FeatureSQLError(
-            f"feature '{feature.name}' must be one expression usable in a SELECT\n  SQL: {sql}"
-        )
+        raise FeatureSQLError("not_select", name=feature.name, sql=_sql(sql))
     for kind, target in _table_refs(f"SELECT ({sql}) AS x"):
         if kind != "BASE_TABLE" or target.lower() not in _RELATIONS:
             raise FeatureSQLError(
-                f"feature '{feature.name}' reads from {target!r}: a subquery in a feature may "
-                f"only read the dataset's tables ({', '.join(sorted(_RELATIONS))})\n  SQL: {sql}"
+                "foreign_table",
+                name=feature.name,
+                target=repr(target),
+                tables=", ".join(sorted(_RELATIONS)),
+                sql=_sql(sql),
             )
 
 
@@ -699,7 +756,7 @@ def _table_refs(select_sql: str) -> list[tuple[str, str]]:
             con.execute("SELECT json_serialize_sql(?)", [select_sql]).fetchall()[0][0]
         )
     if tree.get("error"):
-        raise FeatureSQLError(f"could not parse: {tree.get('error_message', select_sql)}")
+        raise FeatureSQLError("unparsable", error=tree.get("error_message", select_sql))
     refs: list[tuple[str, str]] = []
 
     def walk(node) -> None:
@@ -739,9 +796,7 @@ def validate_custom_feature(
     _check_static(feature)
     if engine is not None:
         if any(f.name == feature.name for f in CATALOGUE):
-            raise FeatureSQLError(
-                f"'{feature.name}' is already a built-in feature; pick another name"
-            )
+            raise FeatureSQLError("builtin", name=feature.name)
         engine.validate(feature)
     return feature
 

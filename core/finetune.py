@@ -21,7 +21,7 @@ import pandas as pd
 
 from core.datasets import FeatureConfig, compute_dataset_features, load_feature_config
 from core.documents import DocumentSpec, build_documents
-from core.locale import LocalizedError
+from core.locale import LocalizedError, LocalText, phrase_dicts
 from core.workspace import RunInfo, Workspace, atomic_write_json, atomic_write_parquet
 
 Progress = Callable[[str, float], None]
@@ -50,6 +50,37 @@ _ERRORS = {
         "too_few": "只有 {n} 位客户同时有特征和标签；至少需要 20 位",
         "no_inputs": "请选择评论文本、数值特征，或两者都选",
         "needs_reviews": "该模型需要读取客户文档；请提供评论数据后再用它打分",
+    },
+}
+
+
+# Progress of a training job (status.json keeps English and the other languages beside it).
+_PROGRESS = {
+    "en": {
+        "target": "Building the target",
+        "features": "Computing features",
+        "features_before": "Computing features before {cutoff}",
+        "documents": "Writing customer documents",
+        "encoder": "Loading the encoder",
+        "step": "Training: step {step}/{total}, loss {loss}, {speed} samples/s",
+        "holdout": "Evaluating on the holdout",
+        "baselines": "Training baselines on the same split",
+        "fold": "Cross-validation: fold {fold} of {folds}",
+        "saving": "Saving the model bundle",
+        "done": "Done",
+    },
+    "zh": {
+        "target": "正在构建目标",
+        "features": "正在计算特征",
+        "features_before": "正在计算 {cutoff} 之前的特征",
+        "documents": "正在生成客户文档",
+        "encoder": "正在加载编码器",
+        "step": "训练中：第 {step}/{total} 步，损失 {loss}，每秒 {speed} 个样本",
+        "holdout": "正在留出集上评估",
+        "baselines": "正在同一划分上训练基线模型",
+        "fold": "交叉验证：第 {fold} 折，共 {folds} 折",
+        "saving": "正在保存模型包",
+        "done": "完成",
     },
 }
 
@@ -157,17 +188,22 @@ def _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override) -> Run
         NumericPreprocessor,
         load_encoder,
     )
-    from core.targets import leakage_check
+    from core.targets import TRAIN_WARNINGS, leakage_check
     from core.train import TrainCallbacks, TrainConfig, TrainData, infer, train
 
     t0 = time.perf_counter()
 
-    say("Building the target", 0.01)
+    say(LocalText(_PROGRESS, "target"), 0.01)
     target = build_target(ws, dataset_id, p)
     saved = load_feature_config(ws, dataset_id)
     cutoff = target.cutoff.isoformat() if target.cutoff else saved.cutoff
     config = FeatureConfig(disabled=saved.disabled, custom=saved.custom, cutoff=cutoff)
-    say("Computing features" + (f" before {cutoff[:10]}" if cutoff else ""), 0.03)
+    say(
+        LocalText(_PROGRESS, "features_before", cutoff=cutoff[:10])
+        if cutoff
+        else LocalText(_PROGRESS, "features"),
+        0.03,
+    )
     ft = compute_dataset_features(ws, dataset_id, config)
     data = ft.data.merge(target.labels, on="customer_id", how="inner")
     if p.target == "label_column" and p.label_column in data.columns and p.label_column != "label":
@@ -192,7 +228,7 @@ def _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override) -> Run
         raise LocalizedError(_ERRORS, "no_inputs")
     warnings = list(target.warnings) + leakage_check(target, numeric_cols if p.use_numeric else [])
 
-    say("Writing customer documents", 0.05)
+    say(LocalText(_PROGRESS, "documents"), 0.05)
     texts = None
     if p.use_text:
         docs = build_documents(
@@ -203,7 +239,7 @@ def _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override) -> Run
         )
         texts = docs["document"].tolist()
         if not any(t.strip() for t in texts):
-            warnings.append("no customer has review text: training on numbers only")
+            warnings.append(LocalText(TRAIN_WARNINGS, "no_text"))
             texts = None
 
     tr_idx, te_idx = split_holdout(
@@ -216,7 +252,7 @@ def _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override) -> Run
     )
     X = pre.transform(data) if pre else None
 
-    say("Loading the encoder", 0.07)
+    say(LocalText(_PROGRESS, "encoder"), 0.07)
     encoder = tokenizer = None
     if texts is not None:
         encoder, tokenizer = encoder_override if encoder_override else load_encoder(p.encoder)
@@ -248,8 +284,14 @@ def _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override) -> Run
     def on_step(s: dict) -> None:
         history.append({"kind": "step", **s})
         say(
-            f"Training: step {s['step']:,}/{s['total_steps']:,}, loss {s['loss']:.3f}, "
-            f"{s['samples_per_s']:.0f} samples/s",
+            LocalText(
+                _PROGRESS,
+                "step",
+                step=f"{s['step']:,}",
+                total=f"{s['total_steps']:,}",
+                loss=f"{s['loss']:.3f}",
+                speed=f"{s['samples_per_s']:.0f}",
+            ),
             0.1 + 0.75 * s["step"] / s["total_steps"],
         )
 
@@ -280,7 +322,7 @@ def _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override) -> Run
     )
     atomic_write_json(run.path / "history.json", history)
 
-    say("Evaluating on the holdout", 0.88)
+    say(LocalText(_PROGRESS, "holdout"), 0.88)
     # One pass over everyone gives the holdout's probabilities, every customer's prediction and
     # the fine-tuned representation (for maps and segmentation: "vectors from a model").
     all_proba, embeddings = infer(
@@ -300,7 +342,7 @@ def _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override) -> Run
     )
     evals = [evaluate_predictions(data["label"].to_numpy()[te_idx], proba, classes, name)]
     if p.baselines and numeric_cols:
-        say("Training baselines on the same split", 0.93)
+        say(LocalText(_PROGRESS, "baselines"), 0.93)
         evals += run_baselines(
             data[numeric_cols], data["label"].to_numpy(), tr_idx, te_idx, classes
         )
@@ -327,7 +369,7 @@ def _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override) -> Run
         pred[f"p_{c}"] = all_proba[:, j]
     atomic_write_parquet(run.path / "predictions.parquet", pred)
 
-    say("Saving the model bundle", 0.98)
+    say(LocalText(_PROGRESS, "saving"), 0.98)
     ModelBundle(
         model.cpu(),
         tokenizer,
@@ -343,6 +385,7 @@ def _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override) -> Run
     ).save(run.path / "bundle")
     summary = {
         "target": target.name,
+        "target_kind": target.kind,
         "classes": classes,
         "n_customers": len(data),
         "n_train": len(fit_idx),
@@ -356,10 +399,11 @@ def _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override) -> Run
         "samples_per_s": round(result.samples_per_s, 1),
         "device": result.device,
         "seconds": round(time.perf_counter() - t0, 1),
-        "warnings": warnings,
+        "warnings": [str(w) for w in warnings],
+        "warning_phrases": phrase_dicts(warnings),
     }
     atomic_write_json(run.path / "summary.json", summary)
-    say("Done", 1.0)
+    say(LocalText(_PROGRESS, "done"), 1.0)
     return ws.update_run(run.id, status="done", summary=summary)
 
 
@@ -378,7 +422,10 @@ def _cross_validate(
     rows = []
     folds = kfold_indices(y_text, k=p.cv_folds, seed=p.seed)
     for fold, (tr, te) in enumerate(folds):
-        say(f"Cross-validation: fold {fold + 1} of {len(folds)}", 0.93 + 0.04 * fold / len(folds))
+        say(
+            LocalText(_PROGRESS, "fold", fold=fold + 1, folds=len(folds)),
+            0.93 + 0.04 * fold / len(folds),
+        )
         pre = (
             NumericPreprocessor().fit(data.iloc[tr], numeric_cols)
             if initial.numeric is not None

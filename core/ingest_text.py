@@ -728,7 +728,9 @@ class MessageError(ValueError):
 
 
 def error_message(exc: BaseException) -> str:
-    """What to show for `exc`: its `Msg` when it carries one (`message`), else its text."""
+    """What to show for `exc`: its `Msg` when it carries one (`message`), else its text.
+
+    Pages use `core.locale.error_text(exc, lang)`, which says this in the user's language."""
     message = getattr(exc, "message", None)
     return message if isinstance(message, str) and message else str(exc)
 

@@ -24,9 +24,69 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.locale import LANGS, LocalText, error_text, text_in
 from core.workspace import RunInfo, Workspace, atomic_write_json, pid_alive
 
 TERMINAL = {"done", "failed", "cancelled"}
+
+# The job runner's own progress messages, in each interface language. A job's messages (these,
+# and the `LocalText` progress of the pipeline and the training) are stored in English in
+# status.json with the other languages beside them ("message_i18n"), so the page says them in
+# the language the user has now.
+_TEXT = {
+    "en": {
+        "starting": "starting",
+        "waiting": "waiting to start",
+        "resuming": "resuming",
+        "gpu_busy": "waiting for the GPU: another training job is using it",
+        "stopped": "stopped on request",
+        "stopped_gpu": "stopped while waiting for the GPU",
+        "finished": "finished",
+        "failed": "failed",
+        "worker_died": "the worker process ended unexpectedly",
+    },
+    "zh": {
+        "starting": "正在启动",
+        "waiting": "等待启动",
+        "resuming": "正在恢复",
+        "gpu_busy": "等待 GPU：另一个训练任务正在使用",
+        "stopped": "已按要求停止",
+        "stopped_gpu": "等待 GPU 时已停止",
+        "finished": "已完成",
+        "failed": "失败",
+        "worker_died": "工作进程意外结束",
+    },
+}
+
+# A job's state in each interface language (the stored state stays the English id).
+_STATES = {
+    "en": {
+        "queued": "queued",
+        "running": "running",
+        "done": "done",
+        "failed": "failed",
+        "cancelled": "cancelled",
+    },
+    "zh": {
+        "queued": "排队中",
+        "running": "运行中",
+        "done": "已完成",
+        "failed": "失败",
+        "cancelled": "已取消",
+    },
+}
+
+
+def state_label(state: str, lang: str = "en") -> str:
+    """A job or run state (queued, running, done, failed, cancelled) in `lang`; others as is."""
+    return _STATES.get(lang, _STATES["en"]).get(state, state) if state else ""
+
+
+def _in_langs(text: str) -> dict[str, str]:
+    """`text` in the other interface languages (empty for plain text: it is said as it is)."""
+    if not isinstance(text, LocalText):
+        return {}
+    return {lang: text.text(lang) for lang in LANGS if lang != "en"}
 
 
 class JobCancelled(Exception):
@@ -42,6 +102,15 @@ class JobStatus:
     error: str | None = None
     started_at: float | None = None
     updated_at: float | None = None
+    message_i18n: dict[str, str] | None = None  # the message in the other interface languages
+    error_i18n: dict[str, str] | None = None
+
+    def message_in(self, lang: str) -> str:
+        """The stage message in `lang` (English for a job written before messages had it)."""
+        return (self.message_i18n or {}).get(lang) or text_in(self.message, lang)
+
+    def error_in(self, lang: str) -> str:
+        return (self.error_i18n or {}).get(lang) or text_in(self.error, lang)
 
     @property
     def finished(self) -> bool:
@@ -76,31 +145,49 @@ class JobReporter:
     def stop_requested(self) -> bool:
         return (self.dir / "STOP").exists()
 
-    def _write(self, state: str, message: str, fraction: float, error: str | None = None) -> None:
+    def _write(
+        self,
+        state: str,
+        message: str,
+        fraction: float,
+        error: str | None = None,
+        error_i18n: dict[str, str] | None = None,
+    ) -> None:
         now = time.time()
         status = {
             "state": state,
-            "message": message,
+            "message": str(message),
+            "message_i18n": _in_langs(message),
             "fraction": round(float(fraction), 4),
             "pid": os.getpid(),
             "error": error,
+            "error_i18n": error_i18n or _in_langs(error),
             "started_at": self.started,
             "updated_at": now,
         }
         atomic_write_json(self.dir / "status.json", status)
         with open(self.dir / "events.jsonl", "a", encoding="utf-8") as fh:
             fh.write(
-                json.dumps({"t": now, "state": state, "message": message, "fraction": fraction})
+                json.dumps(
+                    {"t": now, "state": state, "message": str(message), "fraction": fraction}
+                )
                 + "\n"
             )
 
     def __call__(self, message: str, fraction: float) -> None:
         if self.check_stop and self.stop_requested():
-            raise JobCancelled("stopped on request")
+            raise JobCancelled(LocalText(_TEXT, "stopped"))
         self._write("running", message, fraction)
 
-    def finish(self, state: str, message: str, error: str | None = None) -> None:
-        self._write(state, message, 1.0 if state == "done" else self.last_fraction(), error)
+    def finish(
+        self,
+        state: str,
+        message: str,
+        error: str | None = None,
+        error_i18n: dict[str, str] | None = None,
+    ) -> None:
+        fraction = 1.0 if state == "done" else self.last_fraction()
+        self._write(state, message, fraction, error, error_i18n)
 
     def last_fraction(self) -> float:
         try:
@@ -117,11 +204,11 @@ def is_job(run_dir: Path) -> bool:
 def read_status(run_dir: Path) -> JobStatus:
     path = Path(run_dir) / "status.json"
     if not path.exists():
-        return JobStatus(state="queued", message="waiting to start")
+        return JobStatus(state="queued", message=LocalText(_TEXT, "waiting"))
     try:
         d = json.loads(path.read_text())
     except ValueError:
-        return JobStatus(state="running", message="starting")
+        return JobStatus(state="running", message=LocalText(_TEXT, "starting"))
     st = JobStatus(**{k: d.get(k) for k in JobStatus.__dataclass_fields__})
     if st.pid is None:
         try:
@@ -129,7 +216,9 @@ def read_status(run_dir: Path) -> JobStatus:
         except (OSError, ValueError):
             return st  # not started yet
     if not st.finished and not pid_alive(st.pid):
-        st.state, st.error = "failed", st.error or "the worker process ended unexpectedly"
+        if not st.error:
+            st.error, st.error_i18n = LocalText(_TEXT, "worker_died"), None
+        st.state = "failed"
     return st
 
 
@@ -159,6 +248,7 @@ def submit(ws: Workspace, kind: str, dataset_id: str, params: dict[str, Any]) ->
         {
             "state": "queued",
             "message": "starting",
+            "message_i18n": _in_langs(LocalText(_TEXT, "starting")),
             "fraction": 0.0,
             "pid": None,
             "error": None,
@@ -219,8 +309,8 @@ def _wait_for_gpu(ws: Workspace, reporter: JobReporter):
         except BlockingIOError:
             if reporter.stop_requested():
                 fh.close()
-                raise JobCancelled("stopped while waiting for the GPU") from None
-            reporter._write("queued", "waiting for the GPU: another training job is using it", 0.0)
+                raise JobCancelled(LocalText(_TEXT, "stopped_gpu")) from None
+            reporter._write("queued", LocalText(_TEXT, "gpu_busy"), 0.0)
             time.sleep(2)
 
 
@@ -232,7 +322,7 @@ def run_job(run_dir: Path) -> int:
     run_id = run_dir.name
     reporter = JobReporter(run_dir)
     try:
-        reporter("starting", 0.0)
+        reporter(LocalText(_TEXT, "starting"), 0.0)
         ws.update_run(run_id, status="running")
         if spec["kind"] == "segment":
             from core.pipeline import SegmentationParams, run_segmentation
@@ -266,17 +356,23 @@ def run_job(run_dir: Path) -> int:
         else:
             raise ValueError(f"unknown job kind {spec['kind']!r}")
     except JobCancelled:
-        reporter.finish("cancelled", "stopped on request")
+        reporter.finish("cancelled", LocalText(_TEXT, "stopped"))
         ws.update_run(run_id, status="cancelled")
         return 3
     except Exception as exc:  # the job's error is shown to the user, not a traceback
-        reporter.finish("failed", "failed", error=f"{type(exc).__name__}: {exc}")
+        reporter.finish(
+            "failed",
+            LocalText(_TEXT, "failed"),
+            error=f"{type(exc).__name__}: {exc}",
+            # Said without the exception's (English) class name in the other languages.
+            error_i18n={lang: error_text(exc, lang) for lang in LANGS if lang != "en"},
+        )
         ws.update_run(run_id, status="failed", summary={"error": str(exc)})
         import traceback
 
         traceback.print_exc()
         return 1
-    reporter.finish("done", "finished")
+    reporter.finish("done", LocalText(_TEXT, "finished"))
     return 0
 
 
@@ -295,6 +391,7 @@ def resume(ws: Workspace, run_id: str) -> RunInfo:
         {
             "state": "queued",
             "message": "resuming",
+            "message_i18n": _in_langs(LocalText(_TEXT, "resuming")),
             "fraction": status.fraction,
             "pid": None,
             "error": None,

@@ -110,7 +110,82 @@ class LocalizedError(ValueError):
 
 
 def error_text(exc: BaseException, lang: str) -> str:
-    """What to show a user for `exc`: in `lang` when the engine can say it, else ``str(exc)``."""
+    """What to show a user for `exc`: in `lang` when the engine can say it, else ``str(exc)``.
+
+    Says a `LocalizedError`, and an error that carries an ingest `Msg` in ``.message``
+    (`core.ingest.IngestError`, `core.datasets.DatasetError`, `core.ingest_text.MessageError`).
+    """
     if isinstance(exc, LocalizedError):
         return exc.text(lang)
+    message = getattr(exc, "message", None)
+    if isinstance(message, str) and message:
+        return text_in(message, lang)
     return str(exc)
+
+
+class LocalText(str):
+    """English text that remembers its `Phrase`, so it can be said again in another language.
+
+    The `core.locale` twin of `core.ingest_text.Msg`: code that keeps messages as plain strings
+    (lists of notes and warnings, progress callbacks, the CLI, logs) sees the English text;
+    `text_in` says it in the user's language, and `phrase_dicts` gives the structured form to
+    store beside the English (read back with `texts_in`)::
+
+        note = LocalText(_NOTES, "constant", feature="'aov'")
+        note                   # "feature 'aov' is constant and is left out"
+        text_in(note, "zh")    # "特征 'aov' 是常数，未使用"
+    """
+
+    __slots__ = ("phrase",)
+    phrase: Phrase
+
+    def __new__(cls, table: Mapping[str, Mapping[str, str]], key: str, /, **values) -> LocalText:
+        p = Phrase(table, key, **values)
+        self = super().__new__(cls, p.text("en"))
+        self.phrase = p
+        return self
+
+    def text(self, lang: str) -> str:
+        return self.phrase.text(lang)
+
+    def __reduce__(self):  # pickling (st.cache_data), copy, deepcopy
+        return (_local_text, (self.phrase.table, self.phrase.key, self.phrase.values))
+
+
+def _local_text(table, key, values) -> LocalText:
+    return LocalText(table, key, **values)
+
+
+def text_in(text, lang: str) -> str:
+    """`text` in `lang` when it can be said there (a `LocalText`, a `Phrase`, an ingest `Msg`),
+    else as it is (data, or text stored before it carried its phrase)."""
+    if isinstance(text, LocalText | Phrase):
+        return text.text(lang)
+    from core.ingest_text import Msg, render  # late: ingest_text is the bigger module
+
+    if isinstance(text, Msg):
+        return render(text, lang)
+    return "" if text is None else str(text)
+
+
+def phrase_dicts(texts) -> list[dict | None]:
+    """The structured form of `texts` to store beside them (None for a plain string)."""
+    return [t.phrase.to_dict() if isinstance(t, LocalText) else None for t in texts]
+
+
+def texts_in(texts, phrases, table: Mapping[str, Mapping[str, str]], lang: str) -> list[str]:
+    """Stored English `texts` said in `lang` from their stored `phrases` (`phrase_dicts`).
+
+    A text without a phrase (stored by an older version, or plain data) stays as it is, and so
+    does one whose phrase this version no longer knows.
+    """
+    texts = [str(t) for t in texts or []]
+    if lang == "en" or not phrases or len(phrases) != len(texts):
+        return texts
+    out = []
+    for text, d in zip(texts, phrases, strict=True):
+        try:
+            out.append(Phrase.from_dict(table, d).text(lang) if d else text)
+        except (KeyError, IndexError, ValueError, TypeError):
+            out.append(text)
+    return out

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from core.features import CATALOGUE, Feature, build_customer_features
-from core.locale import phrase
+from core.locale import LocalizedError, LocalText, Phrase, phrase
 from core.segment import NOISE, RFM_SEGMENTS, rfm_grid, rfm_tiers
 from core.workspace import Workspace
 
@@ -81,6 +81,54 @@ _TEXT = {
         "gone": "{count} 位在第一个日期已知的客户在第二个日期不再出现",
         "new": "{count} 位客户在第一个日期前没有购买（当时未知，或已知但未购买）：他们从“{new}”"
         "开始",
+    },
+}
+
+
+# Why migration cannot be computed (errors) or a run cannot be re-applied, in each language.
+_ERRORS = {
+    "en": {
+        "no_buyers": "RFM thresholds need at least one customer with a purchase",
+        "rfm_columns": "RFM tiers need the columns {columns} (computed from an orders table)",
+        "no_numeric": "the run has no usable numeric features to re-apply",
+        "features_missing": "features missing at this date: {names}",
+        "no_segment_column": "segments table has no 'segment' column",
+        "only_noise": "the run has no segments to re-apply (only noise)",
+        "not_finished": "only finished segmentation runs can be re-applied",
+        "is_rfm": "this run is RFM tiers: choose RFM tiers instead",
+        "model_vectors": "this run clusters a fine-tuned model's embeddings, which cannot be "
+        "rebuilt at a past date",
+        "used_text": "this run used review text, whose embedding cannot be rebuilt from what was "
+        "known at a past date; run a numeric-only segmentation (no text) to re-apply it",
+        "first_date": "first date",
+        "second_date": "second date",
+        "not_date": "{name} {value} is not a date (expected e.g. 2025-06-30)",
+        "features_gone": "run {run}: features {names} are no longer defined for this dataset",
+        "dates_order": "the first date ({a}) must be before the second ({b})",
+        "no_orders": "dataset {dataset} has no orders table; migration needs order dates",
+        "needs_run": "method 'run' needs a segmentation run id",
+        "not_reapplicable": "run {run} cannot be re-applied: {why}",
+    },
+    "zh": {
+        "no_buyers": "RFM 阈值至少需要一位有购买记录的客户",
+        "rfm_columns": "RFM 分层需要列 {columns}（由订单表计算）",
+        "no_numeric": "该运行没有可重新应用的数值特征",
+        "features_missing": "该日期缺少这些特征：{names}",
+        "no_segment_column": "分群表没有 'segment' 列",
+        "only_noise": "该运行没有可重新应用的分群（只有噪声点）",
+        "not_finished": "只有已完成的分群运行才能重新应用",
+        "is_rfm": "该运行是 RFM 分层：请改选 RFM 分层",
+        "model_vectors": "该运行对微调模型的向量聚类，无法在过去的日期重建",
+        "used_text": "该运行用到了评论文本，其向量无法用过去某日已知的信息重建；请运行一次仅用数值"
+        "（不含文本）的分群，再重新应用",
+        "first_date": "第一个日期",
+        "second_date": "第二个日期",
+        "not_date": "{name} {value} 不是日期（应类似 2025-06-30）",
+        "features_gone": "运行 {run}：特征 {names} 在该数据集中已不再定义",
+        "dates_order": "第一个日期（{a}）必须早于第二个日期（{b}）",
+        "no_orders": "数据集 {dataset} 没有订单表；迁移分析需要订单日期",
+        "needs_run": "“按运行”方式需要一个分群运行 ID",
+        "not_reapplicable": "运行 {run} 无法重新应用：{why}",
     },
 }
 
@@ -236,7 +284,7 @@ def _score(good: np.ndarray, reference: np.ndarray) -> np.ndarray:
 def _reference(good: np.ndarray) -> np.ndarray:
     v = np.sort(good[~np.isnan(good)])
     if len(v) == 0:
-        raise ValueError("RFM thresholds need at least one customer with a purchase")
+        raise LocalizedError(_ERRORS, "no_buyers")
     return v
 
 
@@ -285,9 +333,7 @@ class RFMThresholds:
 def _check_rfm(features: pd.DataFrame) -> None:
     missing = [c for c in ("customer_id", *RFM_FEATURES) if c not in features]
     if missing:
-        raise ValueError(
-            f"RFM tiers need the columns {', '.join(missing)} (computed from an orders table)"
-        )
+        raise LocalizedError(_ERRORS, "rfm_columns", columns=", ".join(missing))
 
 
 def rfm_segments(
@@ -358,13 +404,13 @@ class NumericScaling:
             mean.append(col.mean())
             std.append(col.std())
         if not keep:
-            raise ValueError("the run has no usable numeric features to re-apply")
+            raise LocalizedError(_ERRORS, "no_numeric")
         return cls(keep, np.array(med), np.array(logged), np.array(mean), np.array(std), notes)
 
     def transform(self, df: pd.DataFrame) -> np.ndarray:
         missing = [c for c in self.columns if c not in df]
         if missing:
-            raise ValueError(f"features missing at this date: {', '.join(missing)}")
+            raise LocalizedError(_ERRORS, "features_missing", names=", ".join(missing))
         X = df[self.columns].astype(float).to_numpy(copy=True)
         X = np.where(np.isnan(X), self.medians[None, :], X)
         X[:, self.logged] = np.sign(X[:, self.logged]) * np.log1p(np.abs(X[:, self.logged]))
@@ -382,13 +428,13 @@ class SegmentCentres:
     @classmethod
     def fit(cls, run_segments: pd.DataFrame) -> SegmentCentres:
         if "segment" not in run_segments:
-            raise ValueError("segments table has no 'segment' column")
+            raise LocalizedError(_ERRORS, "no_segment_column")
         scaling = NumericScaling.fit(run_segments)
         Z = scaling.transform(run_segments)
         seg = run_segments["segment"].astype(str).to_numpy()
         names = [s for s in segment_order(set(seg)) if s not in ("Noise", str(NOISE))]
         if not names:
-            raise ValueError("the run has no segments to re-apply (only noise)")
+            raise LocalizedError(_ERRORS, "only_noise")
         centres = np.vstack([Z[seg == s].mean(axis=0) for s in names])
         return cls(scaling, names, centres)
 
@@ -416,21 +462,19 @@ def centroid_segments(
     return _on_population(a, b), b
 
 
-def reapplicable_run(run) -> str | None:
-    """Why a segmentation run cannot be re-applied at past dates, or None when it can."""
+def reapplicable_run(run) -> LocalText | None:
+    """Why a segmentation run cannot be re-applied at past dates (English; `text_in` says it
+    in another language), or None when it can."""
     p = run.params or {}
     if run.kind != "segment" or run.status != "done":
-        return "only finished segmentation runs can be re-applied"
+        return LocalText(_ERRORS, "not_finished")
     if p.get("method") == "rfm":
-        return "this run is RFM tiers: choose RFM tiers instead"
+        return LocalText(_ERRORS, "is_rfm")
     if p.get("vectors_from"):
-        return "this run clusters a fine-tuned model's embeddings, which cannot be rebuilt at a past date"
+        return LocalText(_ERRORS, "model_vectors")
     notes = " ".join((run.summary or {}).get("notes", []))
     if p.get("use_text", True) and p.get("text_weight", 0.5) > 0 and "numbers only" not in notes:
-        return (
-            "this run used review text, whose embedding cannot be rebuilt from what was known at "
-            "a past date; run a numeric-only segmentation (no text) to re-apply it"
-        )
+        return LocalText(_ERRORS, "used_text")
     return None
 
 
@@ -451,7 +495,9 @@ def _as_cutoff(value: date | datetime | str, name: str) -> datetime:
     try:
         return pd.Timestamp(value).to_pydatetime()
     except (ValueError, TypeError):
-        raise ValueError(f"{name} {value!r} is not a date (expected e.g. 2025-06-30)") from None
+        raise LocalizedError(
+            _ERRORS, "not_date", name=Phrase(_ERRORS, name), value=repr(value)
+        ) from None
 
 
 def _run_features(ws: Workspace, run) -> list[Feature]:
@@ -467,9 +513,7 @@ def _run_features(ws: Workspace, run) -> list[Feature]:
     known.update({f.name: f for f in compute_dataset_features(ws, run.dataset_id, config).features})
     missing = [c for c in cols if c not in known]
     if missing:
-        raise ValueError(
-            f"run {run.id}: features {', '.join(missing)} are no longer defined for this dataset"
-        )
+        raise LocalizedError(_ERRORS, "features_gone", run=run.id, names=", ".join(missing))
     feats = [known[c] for c in cols]
     for name in RFM_FEATURES:  # recency tells buyers from non-buyers; monetary weighs flows
         if name not in cols:
@@ -494,23 +538,23 @@ def compute_migration(
     ``"run"`` (segmentation run `run_id` re-applied by nearest centre). ``lang``: the language
     of the notes ("en" or "zh"); the segment labels in the data stay the English ids.
     """
-    a, b = _as_cutoff(cutoff_a, "first date"), _as_cutoff(cutoff_b, "second date")
+    a, b = _as_cutoff(cutoff_a, "first_date"), _as_cutoff(cutoff_b, "second_date")
     if a >= b:
-        raise ValueError(f"the first date ({a:%Y-%m-%d}) must be before the second ({b:%Y-%m-%d})")
+        raise LocalizedError(_ERRORS, "dates_order", a=f"{a:%Y-%m-%d}", b=f"{b:%Y-%m-%d}")
     paths = ws.table_paths(dataset_id)
     if "orders" not in paths:
-        raise ValueError(f"dataset {dataset_id!r} has no orders table; migration needs order dates")
+        raise LocalizedError(_ERRORS, "no_orders", dataset=repr(dataset_id))
     notes: list[str] = []
     if method == "rfm":
         feats = [f for f in CATALOGUE if f.name in RFM_FEATURES]
         run_seg = None
     elif method == "run":
         if not run_id:
-            raise ValueError("method 'run' needs a segmentation run id")
+            raise LocalizedError(_ERRORS, "needs_run")
         run = ws.get_run(run_id)
         why = reapplicable_run(run)
         if why:
-            raise ValueError(f"run {run_id} cannot be re-applied: {why}")
+            raise LocalizedError(_ERRORS, "not_reapplicable", run=run_id, why=why.phrase)
         feats = _run_features(ws, run)
         run_seg = pd.read_parquet(run.path / "segments.parquet")
         run_method = (run.params or {}).get("method", "")

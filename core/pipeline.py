@@ -23,11 +23,37 @@ import pandas as pd
 from core.datasets import compute_dataset_features, load_feature_config
 from core.documents import DocumentSpec, build_documents
 from core.encoders import EmbeddingCache, EncoderSpec, TextEncoder
+from core.locale import LocalText, phrase_dicts
 from core.projection import ProjectionSpec, cached_umap
-from core.segment import NOISE, fuse_vectors, make_segmenter, rfm_tiers
+from core.segment import NOISE, RUN_NOTES, fuse_vectors, make_segmenter, rfm_tiers
 from core.workspace import RunInfo, Workspace, atomic_write_json, atomic_write_parquet
 
 Progress = Callable[[str, float], None]  # (stage message, fraction 0..1)
+
+# Progress of a segmentation (a `LocalText`: English, and said in the user's language on the
+# page; a job stores it with its other languages in status.json).
+_PROGRESS = {
+    "en": {
+        "embedding": "Embedding customer documents ({done}/{total})",
+        "features": "Computing customer features",
+        "documents": "Writing customer documents",
+        "fusing": "Fusing numeric features and text",
+        "clustering": "Clustering ({method}, k={k})",
+        "map": "Drawing the UMAP map",
+        "saving": "Saving",
+        "done": "Done",
+    },
+    "zh": {
+        "embedding": "正在编码客户文档（{done}/{total}）",
+        "features": "正在计算客户特征",
+        "documents": "正在生成客户文档",
+        "fusing": "正在融合数值特征与文本",
+        "clustering": "正在聚类（{method}，k={k}）",
+        "map": "正在绘制 UMAP 地图",
+        "saving": "正在保存",
+        "done": "完成",
+    },
+}
 
 
 @dataclass
@@ -73,7 +99,7 @@ def embed_documents(
     def _p(done: int, total: int) -> None:
         if progress:
             progress(
-                f"Embedding customer documents ({done:,}/{total:,})",
+                LocalText(_PROGRESS, "embedding", done=f"{done:,}", total=f"{total:,}"),
                 0.1 + 0.6 * done / max(1, total),
             )
 
@@ -93,9 +119,9 @@ def run_segmentation(
     params = params or SegmentationParams()
     t0 = time.perf_counter()
 
-    def say(msg: str, frac: float) -> None:
+    def say(key: str, frac: float, **values) -> None:
         if progress:
-            progress(msg, frac)
+            progress(LocalText(_PROGRESS, key, **values), frac)
 
     config = load_feature_config(ws, dataset_id)
     if run_id is None:
@@ -105,7 +131,7 @@ def run_segmentation(
     atomic_write_json(run.path / "params.json", {**params.to_dict(), "features": config.to_dict()})
     ws.update_run(run.id, status="running")
     try:
-        say("Computing customer features", 0.02)
+        say("features", 0.02)
         ft = compute_dataset_features(ws, dataset_id, config)
         features = ft.data
         notes = list(ft.notes)
@@ -119,9 +145,9 @@ def run_segmentation(
             embeddings, text_mask = None, None
             if params.vectors_from:
                 X, out = _model_vectors(ws, params.vectors_from, out)
-                notes.append(f"vectors: the fine-tuned model of run {params.vectors_from}")
+                notes.append(LocalText(RUN_NOTES, "model_vectors", run=params.vectors_from))
             elif params.use_text and params.text_weight > 0:
-                say("Writing customer documents", 0.05)
+                say("documents", 0.05)
                 docs = build_documents(
                     features,
                     ws.load_table(dataset_id, "reviews"),
@@ -134,7 +160,7 @@ def run_segmentation(
                     int(docs["has_reviews"].sum()) if not params.include_profile_text else len(docs)
                 )
                 if n_text == 0:
-                    notes.append("no customer has review text: segmenting on numbers only")
+                    notes.append(LocalText(RUN_NOTES, "no_text"))
                 else:
                     embeddings = embed_documents(
                         ws, docs["document"].tolist(), params, progress, encoder
@@ -143,7 +169,7 @@ def run_segmentation(
                         docs["has_reviews"].to_numpy() if not params.include_profile_text else None
                     )
             if not params.vectors_from:
-                say("Fusing numeric features and text", 0.72)
+                say("fusing", 0.72)
                 fused = fuse_vectors(
                     features,
                     embeddings,
@@ -154,7 +180,7 @@ def run_segmentation(
                 )
                 notes += fused.notes
                 X = fused.X
-            say(f"Clustering ({params.method}, k={params.k})", 0.78)
+            say("clustering", 0.78, method=params.method, k=params.k)
             seg = make_segmenter(
                 params.method, k=params.k, seed=params.seed, **params.method_params
             )
@@ -166,22 +192,23 @@ def run_segmentation(
             out["confidence"] = seg.confidence_ if seg.confidence_ is not None else np.nan
             np.save(run.path / "vectors.npy", X, allow_pickle=False)
         if params.projection and X is not None:
-            say("Drawing the UMAP map", 0.85)
+            say("map", 0.85)
             coords = cached_umap(X, ProjectionSpec(seed=params.seed), ws.root / "cache" / "umap")
             out["x"], out["y"] = coords[:, 0], coords[:, 1]
-        say("Saving", 0.97)
+        say("saving", 0.97)
         atomic_write_parquet(run.path / "segments.parquet", out)
         sizes = out["segment"].value_counts().to_dict()
         summary = {
             "n_customers": len(out),
             "n_segments": int(len(sizes)),
             "sizes": {str(k): int(v) for k, v in sizes.items()},
-            "notes": notes,
+            "notes": [str(n) for n in notes],
+            "note_phrases": phrase_dicts(notes),
             "seconds": round(time.perf_counter() - t0, 2),
             "ref_date": ft.ref_date.isoformat(),
         }
         atomic_write_json(run.path / "summary.json", summary)
-        say("Done", 1.0)
+        say("done", 1.0)
         return ws.update_run(run.id, status="done", summary=summary)
     except BaseException as exc:
         if run_id is None:  # a job runner records its own failure state
@@ -189,21 +216,23 @@ def run_segmentation(
         raise
 
 
-def _clustering_notes(seg, labels: np.ndarray) -> list[str]:
+def _clustering_notes(seg, labels: np.ndarray) -> list[LocalText]:
     """What the user should know about how the clustering went (sampling, mostly noise)."""
     notes = []
     sample = getattr(seg, "sample_index_", None)
     if sample is not None:
         notes.append(
-            f"{seg.name}: fitted on a random sample of {len(sample):,} of {len(labels):,} "
-            "customers; the others took the segment of their nearest sampled customer"
+            LocalText(
+                RUN_NOTES,
+                "sampled",
+                method=seg.name,
+                n=f"{len(sample):,}",
+                total=f"{len(labels):,}",
+            )
         )
     noise = float(np.mean(labels == NOISE)) if len(labels) else 0.0
     if noise >= 0.5:
-        notes.append(
-            f"{noise:.0%} of customers are Noise: these vectors have no clear density gaps "
-            "for HDBSCAN. Try K-means or a Gaussian mixture, or a smaller minimum cluster size."
-        )
+        notes.append(LocalText(RUN_NOTES, "mostly_noise", share=f"{noise:.0%}"))
     return notes
 
 

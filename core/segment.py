@@ -21,7 +21,45 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score, davies_bouldin_score, silhouette_score
 from sklearn.preprocessing import StandardScaler
 
+from core.locale import LocalText, texts_in
+
 NOISE = -1
+
+# Notes a segmentation run keeps (summary.json "notes", English, with "note_phrases" beside
+# them), in each interface language; `run_notes` says them again on the Segments page.
+RUN_NOTES = {
+    "en": {
+        "feature_empty": "feature '{feature}' is empty for every customer and is left out",
+        "feature_constant": "feature '{feature}' is constant and is left out",
+        "text_imputed": "{n} customers without review text: their text part is taken from "
+        "their 10 nearest neighbours in numeric features",
+        "text_only": "no numeric features: segmenting on text alone",
+        "no_text": "no customer has review text: segmenting on numbers only",
+        "model_vectors": "vectors: the fine-tuned model of run {run}",
+        "sampled": "{method}: fitted on a random sample of {n} of {total} customers; the others "
+        "took the segment of their nearest sampled customer",
+        "mostly_noise": "{share} of customers are Noise: these vectors have no clear density "
+        "gaps for HDBSCAN. Try K-means or a Gaussian mixture, or a smaller minimum cluster size.",
+    },
+    "zh": {
+        "feature_empty": "特征 '{feature}' 对所有客户都为空，未使用",
+        "feature_constant": "特征 '{feature}' 是常数，未使用",
+        "text_imputed": "{n} 位客户没有评论文本：他们的文本部分取自数值特征上最相近的 10 位客户",
+        "text_only": "没有数值特征：仅按文本分群",
+        "no_text": "没有客户有评论文本：仅按数值分群",
+        "model_vectors": "向量：运行 {run} 的微调模型",
+        "sampled": "{method}：在随机抽取的 {n} 位客户（共 {total} 位）上拟合；其余客户归入与其最相近的"
+        "抽样客户所在的分群",
+        "mostly_noise": "{share} 的客户是 Noise：这些向量没有明显的密度间隔，HDBSCAN 难以分群。"
+        "请试试 K-means 或高斯混合，或调小最小簇大小。",
+    },
+}
+
+
+def run_notes(summary: dict, lang: str) -> list[str]:
+    """The notes of a segmentation run's summary in `lang` (English for a run stored before
+    notes kept their phrases, and for notes from elsewhere, e.g. the feature cutoff)."""
+    return texts_in(summary.get("notes", []), summary.get("note_phrases"), RUN_NOTES, lang)
 
 
 # ----------------------------------------------------------------------------- fusion
@@ -45,12 +83,12 @@ def scale_numeric(df: pd.DataFrame) -> tuple[np.ndarray, list[str], list[str]]:
         col = X[:, j]
         nan = np.isnan(col)
         if nan.all():
-            notes.append(f"feature '{c}' is empty for every customer and is left out")
+            notes.append(LocalText(RUN_NOTES, "feature_empty", feature=c))
             continue
         if nan.any():
             col[nan] = np.nanmedian(col)
         if np.nanstd(col) == 0:
-            notes.append(f"feature '{c}' is constant and is left out")
+            notes.append(LocalText(RUN_NOTES, "feature_constant", feature=c))
             continue
         skew = pd.Series(col).skew()
         if abs(skew) > 2:
@@ -106,10 +144,7 @@ def fuse_vectors(
             n_missing = int((~text_mask).sum())
             if n_missing and text_mask.any() and blocks:
                 E = impute_missing_text(E, text_mask, blocks[0], seed=seed)
-                notes.append(
-                    f"{n_missing:,} customers without review text: their text part is taken from "
-                    "their 10 nearest neighbours in numeric features"
-                )
+                notes.append(LocalText(RUN_NOTES, "text_imputed", n=f"{n_missing:,}"))
         dims = min(text_dims, E.shape[1], max(1, E.shape[0] - 1))
         if dims < E.shape[1]:
             E = PCA(n_components=dims, random_state=seed).fit_transform(E).astype(np.float32)
@@ -121,7 +156,7 @@ def fuse_vectors(
             raise ValueError("customer_ids are needed when there are no numeric features")
         ids = np.asarray(customer_ids)
     if len(blocks) == 1 and blocks[0] is not None and text_embeddings is not None and not num_cols:
-        notes.append("no numeric features: segmenting on text alone")
+        notes.append(LocalText(RUN_NOTES, "text_only"))
     X = np.hstack(blocks).astype(np.float32)
     return FusedVectors(X, ids, num_cols, dims, text_weight if dims else 0.0, notes)
 

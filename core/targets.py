@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.locale import LocalizedError
+from core.locale import LocalizedError, LocalText, Phrase, phrase_dicts, texts_in
 from core.segment import RFM_SEGMENTS
 
 # Errors a user meets when choosing a target, in each interface language (str() is English).
@@ -86,6 +86,139 @@ _ERRORS = {
     },
 }
 
+# Warnings about a target and its features (Train and Evaluate pages). A training run stores
+# them in English ("warnings") with their phrases beside them ("warning_phrases").
+TRAIN_WARNINGS = {
+    "en": {
+        "rare": "class {cls} is rare ({k} of {n} customers, {share}); metrics for it will be noisy",
+        "duplicates": "{n} duplicate customer_id rows: kept the first label of each",
+        "missing_label": "{missing} of {n} customers have no {column} value and were left out",
+        "tiny_classes": "{n} class(es) of {column} have fewer than 2 customers and were left "
+        "out: {names}",
+        "zero_spend": "{share} of customers spend nothing in the horizon: they are all 'low'; "
+        "the spenders are split into 'mid' and 'high'",
+        "empty_tiers": "tier(s) {tiers} are empty because many customers spend the same amount",
+        "noise_left_out": "{n} customers in {noise} (no segment) were left out",
+        "tiny_segments": "segment(s) with fewer than 2 customers left out: {segments}",
+        "campaign_cutoff": "Features are computed from all the data the dataset holds: if the "
+        "campaign's own purchases are in the orders table, set the feature cutoff (Features "
+        "page) to the campaign date, or the model sees the response it is asked to predict.",
+        "no_text": "no customer has review text: training on numbers only",
+        "without_cutoff": "without a cutoff",
+        "with_cutoff": "with the cutoff {cutoff}",
+        "late_cutoff": "The features were computed {when}, after the target's cutoff {cutoff}: "
+        "they see the purchases the target is about, so the scores will be too good. Compute "
+        "the features with cutoff {cutoff}.",
+        "early_cutoff": "The features were computed with the cutoff {fc}, earlier than the "
+        "target's {cutoff}: no leakage, but the model misses recent history.",
+        "overlap_some": "{n} of the {total} features used ({names})",
+        "overlap_all": "the customer features",
+        "cluster_leak": "The cluster labels were made from {which}; a model trained on these "
+        "features will just re-learn the clustering, and its high scores say nothing about real "
+        "customer behaviour. Use it to explain segments or to assign new customers, not as "
+        "evidence of predictive power; to predict the future, use the time-split churn or "
+        "value-tier target.",
+        "rfm_leak": "RFM segments are rules over recency_days, frequency and monetary, which are "
+        "among the features: the model will re-learn the rules. Use the time-split churn or "
+        "value-tier target.",
+        "rfm_values": "its values look like RFM segments ({values})",
+        "rfm_name": "its name {name} suggests a segment or tier",
+        "label_leak": "The label {name} is probably derived from recency, frequency and monetary "
+        "value ({why}), and {features} are among the features: the model would re-learn the "
+        "rule that made the labels. Predict the future instead with the time-split churn or "
+        "value-tier target.",
+        "feature_leak": "The feature {feature} alone reproduces {name} ({share} of customers): "
+        "the label is probably computed from it. Drop {feature} from the features, or choose "
+        "another target.",
+    },
+    "zh": {
+        "rare": "类别 {cls} 很少（{n} 位客户中只有 {k} 位，{share}）：它的指标会不稳定",
+        "duplicates": "{n} 行重复的 customer_id：每位客户保留第一个标签",
+        "missing_label": "{n} 位客户中有 {missing} 位没有 {column} 值，已排除",
+        "tiny_classes": "{column} 中有 {n} 个类别不足 2 位客户，已排除：{names}",
+        "zero_spend": "{share} 的客户在时间窗口内没有消费：他们都归为 'low'；有消费的客户分为 "
+        "'mid' 和 'high'",
+        "empty_tiers": "层级 {tiers} 为空：很多客户的消费金额相同",
+        "noise_left_out": "{noise}（未分群）中的 {n} 位客户已排除",
+        "tiny_segments": "不足 2 位客户的分群已排除：{segments}",
+        "campaign_cutoff": "特征由数据集中的全部数据计算：如果活动本身带来的购买在订单表中，请在"
+        "特征页把特征截止日设为活动日期，否则模型会看到它要预测的响应。",
+        "no_text": "没有客户有评论文本：仅用数值训练",
+        "without_cutoff": "没有设置截止日",
+        "with_cutoff": "截止日为 {cutoff}",
+        "late_cutoff": "特征计算时{when}，晚于目标的截止日 {cutoff}：特征看到了目标所关心的购买，"
+        "分数会虚高。请用截止日 {cutoff} 计算特征。",
+        "early_cutoff": "特征的截止日 {fc} 早于目标的截止日 {cutoff}：没有泄漏，但模型缺少最近的"
+        "历史。",
+        "overlap_some": "所用 {total} 个特征中的 {n} 个（{names}）",
+        "overlap_all": "客户特征",
+        "cluster_leak": "分群标签由{which}得出；用这些特征训练的模型只会重新学到这次聚类，高分并不"
+        "说明真实的客户行为。可用它解释分群或给新客户分配分群，但不能作为预测能力的证据；要预测"
+        "未来，请使用按时间划分的流失或价值层级目标。",
+        "rfm_leak": "RFM 分群是基于 recency_days、frequency 和 monetary 的规则，而它们都在特征中："
+        "模型只会重新学到这些规则。请使用按时间划分的流失或价值层级目标。",
+        "rfm_values": "它的取值像 RFM 分群（{values}）",
+        "rfm_name": "它的名称 {name} 暗示这是分群或层级",
+        "label_leak": "标签 {name} 很可能由最近购买、购买频次和消费金额得出（{why}），而 "
+        "{features} 都在特征中：模型只会重新学到生成标签的规则。请改用按时间划分的流失或价值"
+        "层级目标来预测未来。",
+        "feature_leak": "仅特征 {feature} 就能复现 {name}（{share} 的客户）：标签很可能由它计算"
+        "得出。请从特征中去掉 {feature}，或换一个目标。",
+    },
+}
+
+
+def warnings_in(summary: dict, lang: str) -> list[str]:
+    """A training run summary's warnings in `lang` (English when stored without phrases)."""
+    return texts_in(
+        summary.get("warnings", []), summary.get("warning_phrases"), TRAIN_WARNINGS, lang
+    )
+
+
+# The classes the time-split and campaign targets make, in each interface language. The
+# stored labels stay these English values; pages show them with `class_label`.
+_CLASS_LABELS = {
+    "en": {},
+    "zh": {
+        "active": "活跃",
+        "churned": "流失",
+        "low": "低",
+        "mid": "中",
+        "high": "高",
+        "responded": "已响应",
+        "did not respond": "未响应",
+    },
+}
+_MADE_CLASSES = {
+    "churn": ("active", "churned"),
+    "value_tier": ("low", "mid", "high"),
+    "campaign": ("responded", "did not respond"),
+}
+
+
+def class_label(value, kind: str | None, lang: str = "en") -> str:
+    """How to show the class `value` of a target of `kind`: the classes the app makes (churn,
+    value tier, campaign response) in `lang`; the data's own classes (a label column, segment
+    ids) as they are."""
+    text = str(value)
+    if kind in _MADE_CLASSES and text in _MADE_CLASSES[kind]:
+        return _CLASS_LABELS.get(lang, {}).get(text, text)
+    return text
+
+
+def target_kind(name: str | None) -> str | None:
+    """The kind of a target from its stored name (``churn_90d`` → churn), for runs whose
+    summary does not say it."""
+    name = str(name or "")
+    if re.fullmatch(r"churn_\d+d", name):
+        return "churn"
+    if re.fullmatch(r"value_tier_\d+d", name):
+        return "value_tier"
+    if name.startswith("responds to ") or name == "campaign_response":
+        return "campaign"
+    return None
+
+
 NOISE_LABEL = "Noise"
 RFM_FEATURES = ("recency_days", "frequency", "monetary")
 TIME_SPLIT_KINDS = ("churn", "value_tier")
@@ -131,7 +264,8 @@ class Target:
             "cutoff": self.cutoff.isoformat() if self.cutoff else None,
             "horizon_days": self.horizon_days,
             "description": self.description,
-            "warnings": list(self.warnings),
+            "warnings": [str(w) for w in self.warnings],
+            "warning_phrases": phrase_dicts(self.warnings),
             "source_features": list(self.source_features),
             "meta": dict(self.meta),
         }
@@ -239,7 +373,14 @@ def _balance_warnings(labels: pd.Series, classes: Sequence[str]) -> list[str]:
         k = int(counts.get(c, 0))
         if n and k / n < 0.05:
             out.append(
-                f"class {c!r} is rare ({k:,} of {n:,} customers, {k / n:.1%}); metrics for it will be noisy"
+                LocalText(
+                    TRAIN_WARNINGS,
+                    "rare",
+                    cls=repr(c),
+                    k=f"{k:,}",
+                    n=f"{n:,}",
+                    share=f"{k / n:.1%}",
+                )
             )
     return out
 
@@ -270,7 +411,7 @@ def label_column_target(customers: pd.DataFrame, column: str) -> Target:
     df["customer_id"] = df["customer_id"].astype(str)
     dup = int(df["customer_id"].duplicated().sum())
     if dup:
-        warnings.append(f"{dup:,} duplicate customer_id rows: kept the first label of each")
+        warnings.append(LocalText(TRAIN_WARNINGS, "duplicates", n=f"{dup:,}"))
         df = df.drop_duplicates("customer_id", keep="first")
     values = df[column]
 
@@ -303,7 +444,13 @@ def label_column_target(customers: pd.DataFrame, column: str) -> Target:
     missing = int(df["label"].isna().sum())
     if missing:
         warnings.append(
-            f"{missing:,} of {len(df):,} customers have no {column!r} value and were left out"
+            LocalText(
+                TRAIN_WARNINGS,
+                "missing_label",
+                missing=f"{missing:,}",
+                n=f"{len(df):,}",
+                column=repr(column),
+            )
         )
         df = df[df["label"].notna()]
     counts = df["label"].value_counts()
@@ -327,7 +474,7 @@ def label_column_target(customers: pd.DataFrame, column: str) -> Target:
     if len(tiny):
         names = ", ".join(repr(c) for c in tiny.index[:10])
         warnings.append(
-            f"{len(tiny)} class(es) of {column!r} have fewer than 2 customers and were left out: {names}"
+            LocalText(TRAIN_WARNINGS, "tiny_classes", n=len(tiny), column=repr(column), names=names)
         )
         df = df[~df["label"].isin(tiny.index)]
         counts = counts[counts >= 2]
@@ -429,10 +576,7 @@ def value_tier_target(
     if t1 <= 0:
         pos = s[s > 0]
         zero_share = 1 - len(pos) / len(s)
-        warnings.append(
-            f"{zero_share:.0%} of customers spend nothing in the horizon: they are all 'low'; "
-            "the spenders are split into 'mid' and 'high'"
-        )
+        warnings.append(LocalText(TRAIN_WARNINGS, "zero_spend", share=f"{zero_share:.0%}"))
         if len(pos) == 0:
             raise LocalizedError(
                 _ERRORS, "no_spend", cutoff=f"{cutoff:%Y-%m-%d}", days=horizon_days
@@ -444,9 +588,7 @@ def value_tier_target(
     present = set(tier)
     empty = [c for c in classes_all if c not in present]
     if empty:
-        warnings.append(
-            f"tier(s) {', '.join(empty)} are empty because many customers spend the same amount"
-        )
+        warnings.append(LocalText(TRAIN_WARNINGS, "empty_tiers", tiers=", ".join(empty)))
     classes = [c for c in classes_all if c in present]
     if len(classes) < 2:
         raise LocalizedError(_ERRORS, "same_spend")
@@ -490,7 +632,9 @@ def cluster_target(
     df["label"] = df["segment"].map(lambda v: None if pd.isna(v) else str(v))
     noise = int((df["label"] == NOISE_LABEL).sum()) + int(df["label"].isna().sum())
     if noise:
-        warnings.append(f"{noise:,} customers in {NOISE_LABEL!r} (no segment) were left out")
+        warnings.append(
+            LocalText(TRAIN_WARNINGS, "noise_left_out", n=f"{noise:,}", noise=repr(NOISE_LABEL))
+        )
         df = df[df["label"].notna() & (df["label"] != NOISE_LABEL)]
     counts = df["label"].value_counts()
     if len(counts) < 2:
@@ -498,7 +642,7 @@ def cluster_target(
     tiny = counts[counts < 2]
     if len(tiny):
         warnings.append(
-            f"segment(s) with fewer than 2 customers left out: {', '.join(map(str, tiny.index))}"
+            LocalText(TRAIN_WARNINGS, "tiny_segments", segments=", ".join(map(str, tiny.index)))
         )
         df = df[~df["label"].isin(tiny.index)]
         counts = counts[counts >= 2]
@@ -582,11 +726,7 @@ def campaign_target(
             raise LocalizedError(_ERRORS, "few_responders", n=int(counts.get(c, 0)), value=repr(c))
     rate = counts[RESPONDED] / len(labels)
     warnings = _balance_warnings(labels["label"], classes)
-    warnings.append(
-        "Features are computed from all the data the dataset holds: if the campaign's own "
-        "purchases are in the orders table, set the feature cutoff (Features page) to the "
-        "campaign date, or the model sees the response it is asked to predict."
-    )
+    warnings.append(LocalText(TRAIN_WARNINGS, "campaign_cutoff"))
     return Target(
         name=name,
         kind="campaign",
@@ -671,16 +811,27 @@ def leakage_check(
         if feature_cutoff is not _UNSET and target.cutoff is not None:
             fc = None if feature_cutoff in (None, "") else _as_datetime(feature_cutoff)
             if fc is None or fc > target.cutoff:
-                when = "without a cutoff" if fc is None else f"with the cutoff {fc:%Y-%m-%d}"
+                when = (
+                    Phrase(TRAIN_WARNINGS, "without_cutoff")
+                    if fc is None
+                    else Phrase(TRAIN_WARNINGS, "with_cutoff", cutoff=f"{fc:%Y-%m-%d}")
+                )
                 out.append(
-                    f"The features were computed {when}, after the target's cutoff "
-                    f"{target.cutoff:%Y-%m-%d}: they see the purchases the target is about, so the "
-                    f"scores will be too good. Compute the features with cutoff {target.cutoff:%Y-%m-%d}."
+                    LocalText(
+                        TRAIN_WARNINGS,
+                        "late_cutoff",
+                        when=when,
+                        cutoff=f"{target.cutoff:%Y-%m-%d}",
+                    )
                 )
             elif fc < target.cutoff:
                 out.append(
-                    f"The features were computed with the cutoff {fc:%Y-%m-%d}, earlier than the target's "
-                    f"{target.cutoff:%Y-%m-%d}: no leakage, but the model misses recent history."
+                    LocalText(
+                        TRAIN_WARNINGS,
+                        "early_cutoff",
+                        fc=f"{fc:%Y-%m-%d}",
+                        cutoff=f"{target.cutoff:%Y-%m-%d}",
+                    )
                 )
         return out
 
@@ -689,22 +840,19 @@ def leakage_check(
         method = str(target.meta.get("method") or "")
         if overlap or not target.source_features:
             which = (
-                f"{len(overlap)} of the {len(feats)} features used ({', '.join(overlap[:5])}"
-                f"{', …' if len(overlap) > 5 else ''})"
+                Phrase(
+                    TRAIN_WARNINGS,
+                    "overlap_some",
+                    n=len(overlap),
+                    total=len(feats),
+                    names=", ".join(overlap[:5]) + (", …" if len(overlap) > 5 else ""),
+                )
                 if overlap
-                else "the customer features"
+                else Phrase(TRAIN_WARNINGS, "overlap_all")
             )
-            out.append(
-                f"The cluster labels were made from {which}; a model trained on these features will just "
-                "re-learn the clustering, and its high scores say nothing about real customer behaviour. "
-                "Use it to explain segments or to assign new customers, not as evidence of predictive power; "
-                "to predict the future, use the time-split churn or value-tier target."
-            )
+            out.append(LocalText(TRAIN_WARNINGS, "cluster_leak", which=which))
         if method == "rfm" and fset & set(RFM_FEATURES) and not overlap:
-            out.append(
-                "RFM segments are rules over recency_days, frequency and monetary, which are among the "
-                "features: the model will re-learn the rules. Use the time-split churn or value-tier target."
-            )
+            out.append(LocalText(TRAIN_WARNINGS, "rfm_leak"))
 
     if target.kind == "label_column":
         values = set(target.classes)
@@ -714,22 +862,30 @@ def leakage_check(
         rfm_used = [f for f in RFM_FEATURES if f in fset]
         if (rfm_like or named_like) and rfm_used:
             why = (
-                f"its values look like RFM segments ({', '.join(sorted(rfm_values)[:4])})"
+                Phrase(TRAIN_WARNINGS, "rfm_values", values=", ".join(sorted(rfm_values)[:4]))
                 if rfm_like
-                else f"its name {target.name!r} suggests a segment or tier"
+                else Phrase(TRAIN_WARNINGS, "rfm_name", name=repr(target.name))
             )
             out.append(
-                f"The label {target.name!r} is probably derived from recency, frequency and monetary value "
-                f"({why}), and {', '.join(rfm_used)} are among the features: the model would re-learn the "
-                "rule that made the labels. Predict the future instead with the time-split churn or "
-                "value-tier target."
+                LocalText(
+                    TRAIN_WARNINGS,
+                    "label_leak",
+                    name=repr(target.name),
+                    why=why,
+                    features=", ".join(rfm_used),
+                )
             )
 
     if data is not None:
         hits = _single_feature_predictors(target, data, feats)
         for name, acc in hits[:5]:
             out.append(
-                f"The feature {name!r} alone reproduces {target.name!r} ({acc:.1%} of customers): the label "
-                f"is probably computed from it. Drop {name!r} from the features, or choose another target."
+                LocalText(
+                    TRAIN_WARNINGS,
+                    "feature_leak",
+                    feature=repr(name),
+                    name=repr(target.name),
+                    share=f"{acc:.1%}",
+                )
             )
     return out

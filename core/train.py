@@ -23,7 +23,14 @@ import torch
 from sklearn.metrics import accuracy_score, f1_score
 from torch import nn
 
+from core.locale import LocalizedError
 from core.model import FusionClassifier
+
+# What the training loop tells a user (a failed job shows it), in each interface language.
+_ERRORS = {
+    "en": {"no_cuda": "device 'cuda' was asked for, but no CUDA GPU is available"},
+    "zh": {"no_cuda": "指定了设备 'cuda'，但没有可用的 CUDA GPU"},
+}
 
 
 class TrainingCancelled(Exception):
@@ -89,7 +96,7 @@ def pick_device(device: str) -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' was asked for, but no CUDA GPU is available")
+        raise LocalizedError(_ERRORS, "no_cuda")
     return device
 
 

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
-from core.locale import phrase
+from core.locale import LocalizedError, phrase
 from core.segment import NOISE, make_segmenter
 from core.workspace import Workspace, atomic_write_json
 
@@ -70,6 +70,23 @@ _TEXT = {
     },
 }
 VERDICTS = ("stable", "so-so", "unstable", "not checked")
+
+# Why a stability check cannot run (the Profiles page shows it), in each interface language.
+_ERRORS = {
+    "en": {
+        "too_few": "stability needs at least two segments, found {n}",
+        "not_segmentation": "run {run} is a {kind} run, not a segmentation",
+        "rfm": "RFM tiers are fixed rules on quintiles, not a clustering: there is nothing to "
+        "re-run",
+        "no_vectors": "run {run} has no vectors.npy to re-cluster",
+    },
+    "zh": {
+        "too_few": "稳定性检验至少需要两个分群，这里只有 {n} 个",
+        "not_segmentation": "运行 {run} 是{kind}运行，不是分群运行",
+        "rfm": "RFM 分层是按五分位数的固定规则，不是聚类：没有可以重新运行的内容",
+        "no_vectors": "运行 {run} 没有可重新聚类的 vectors.npy",
+    },
+}
 
 
 def stability_verdict(value: float | None) -> str:
@@ -303,7 +320,7 @@ def segment_stability(
         raise ValueError(f"n_runs must be at least 1, not {n_runs}")
     names = sorted(set(lab) - {NOISE_LABEL}, key=_segment_sort_key)
     if len(names) < 2:
-        raise ValueError(f"stability needs at least two segments, found {len(names)}")
+        raise LocalizedError(_ERRORS, "too_few", n=len(names))
     t0 = time.perf_counter()
     params = dict(method_params or {})
     notes: list[str] = []
@@ -390,16 +407,14 @@ def run_stability_check(
 
     run = ws.get_run(run_id)
     if run.kind != "segment":
-        raise ValueError(f"run {run_id} is a {run.kind} run, not a segmentation")
+        raise LocalizedError(_ERRORS, "not_segmentation", run=run_id, kind=run.kind)
     p = run.params
     method = p.get("method", "kmeans")
     if method == "rfm":
-        raise ValueError(
-            "RFM tiers are fixed rules on quintiles, not a clustering: there is nothing to re-run"
-        )
+        raise LocalizedError(_ERRORS, "rfm")
     X = load_vectors(ws, run_id)
     if X is None:
-        raise ValueError(f"run {run_id} has no vectors.npy to re-cluster")
+        raise LocalizedError(_ERRORS, "no_vectors", run=run_id)
     seg = load_segments(ws, run_id)
     result = segment_stability(
         X,

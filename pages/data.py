@@ -10,11 +10,12 @@ import streamlit as st
 from core.datasets import (
     assemble_dataset,
     create_demo_dataset,
+    dataset_name,
     dataset_warnings,
     save_assembled,
 )
 from core.ingest import IngestError, guess_mapping, guess_table, ingest, read_raw
-from core.ingest_text import error_message, render
+from core.locale import error_text
 from core.schema import SCHEMAS, TABLES
 from dashboard import state
 from dashboard.components.format import fmt_int
@@ -106,7 +107,7 @@ for f in files or []:
                 sheet = st.selectbox(t("data.sheet"), raw.sheet_names, key=f"sheet_{digest}")
                 raw = _read(data, f.name, digest, sheet)
         except IngestError as exc:
-            st.error(render(exc.message, current_language()), icon=":material/error:")
+            st.error(error_text(exc, current_language()), icon=":material/error:")
             continue
         found = [
             t("data.found_rows", count=fmt_int(len(raw.df))),
@@ -142,13 +143,13 @@ if plans:
                 try:
                     results.append(ingest(raw, table, mapping))
                 except IngestError as exc:
-                    errors.append(render(exc.message, current_language()))
+                    errors.append(error_text(exc, current_language()))
             if not errors:
                 try:
                     assembled = assemble_dataset(results)
                     info = save_assembled(ws, name or "dataset", assembled)
                 except ValueError as exc:
-                    errors.append(render(error_message(exc), current_language()))
+                    errors.append(error_text(exc, current_language()))
             status.update(
                 label=t("data.not_saved") if errors else t("data.saved"),
                 state="error" if errors else "complete",
@@ -171,9 +172,12 @@ if ds is None:
     st.stop()
 
 if st.session_state.pop("just_saved", None) == ds.id:
-    st.success(t("data.saved_selected", name=ds.name), icon=":material/check_circle:")
+    st.success(
+        t("data.saved_selected", name=dataset_name(ds, current_language())),
+        icon=":material/check_circle:",
+    )
 
-st.subheader(t("data.validation_report", name=ds.name))
+st.subheader(t("data.validation_report", name=dataset_name(ds, current_language())))
 reports = ws.load_reports(ds.id)
 rejected = ws.load_rejected(ds.id)
 for w in dataset_warnings(ds.meta, current_language()):
@@ -203,7 +207,7 @@ listing = pd.DataFrame(
     [
         {
             "id": d.id,
-            "name": d.name,
+            "name": dataset_name(d, current_language()),
             "source": d.source,
             "customers": d.n_customers,
             **{name: d.tables.get(name) for name in TABLES},

@@ -12,10 +12,12 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.datasets import dataset_name
 from core.evaluate import Evaluation, compare_table, model_label
 from core.export import to_safe_csv_bytes
 from core.finetune import load_cv, load_evaluations, load_predictions
 from core.locale import error_text
+from core.targets import class_label, target_kind, warnings_in
 from core.trust import cell_customers, reviews_for
 from dashboard import state
 from dashboard.components.charts import PALETTE, confusion_grid, highlight_map
@@ -34,21 +36,33 @@ def _columns(columns) -> dict:
     out = {}
     for c in map(str, columns):
         if c.startswith("p_"):
-            out[c] = st.column_config.Column(t("evaluate.col.p", cls=c[2:]))
+            out[c] = st.column_config.Column(t("evaluate.col.p", cls=_cls(c[2:])))
         elif f"evaluate.col.{c}" in catalogue(DEFAULT):
             out[c] = st.column_config.Column(t(f"evaluate.col.{c}"))
     return out
 
 
+def _cls(value) -> str:
+    """A class as the page shows it: the classes the app makes (churn, value tier) in the
+    session's language, the data's own classes as they are."""
+    return class_label(value, kind, lang)
+
+
+def _shown(df: pd.DataFrame, columns=("true", "predicted")) -> pd.DataFrame:
+    """`df` with its class columns as the page shows them (downloads keep the stored values)."""
+    return df.assign(**{c: df[c].map(_cls) for c in columns if c in df.columns})
+
+
 def _clicked_cell(event, classes: list[str]) -> tuple[str, str] | None:
     """(true, predicted) of the confusion cell just clicked, or None."""
     points = (event or {}).get("selection", {}).get("points", []) if event else []
+    stored = {_cls(c): c for c in classes}  # the axes show the classes as the page says them
     for pt in points:
         data = pt.get("customdata") or []
         if len(data) >= 2 and str(data[0]) in classes and str(data[1]) in classes:
             return str(data[0]), str(data[1])
-        if str(pt.get("y")) in classes and str(pt.get("x")) in classes:
-            return str(pt["y"]), str(pt["x"])
+        if str(pt.get("y")) in stored and str(pt.get("x")) in stored:
+            return stored[str(pt["y"])], stored[str(pt["x"])]
     return None
 
 
@@ -94,6 +108,7 @@ def _linked_cell(event) -> None:
         t("evaluate.cell.true_class"),
         classes,
         index=None,
+        format_func=_cls,
         key="ev_cell_true",
         placeholder=t("evaluate.cell.pick"),
     )
@@ -101,6 +116,7 @@ def _linked_cell(event) -> None:
         t("evaluate.cell.predicted_class"),
         classes,
         index=None,
+        format_func=_cls,
         key="ev_cell_pred",
         placeholder=t("evaluate.cell.pick"),
     )
@@ -121,9 +137,11 @@ def _linked_cell(event) -> None:
     }
     count = fmt_int(len(cust))
     if true_cls == pred_cls:
-        st.markdown(t("evaluate.cell.correct", count=count, true=true_cls))
+        st.markdown(t("evaluate.cell.correct", count=count, true=_cls(true_cls)))
     else:
-        st.markdown(t("evaluate.cell.wrong", count=count, true=true_cls, predicted=pred_cls))
+        st.markdown(
+            t("evaluate.cell.wrong", count=count, true=_cls(true_cls), predicted=_cls(pred_cls))
+        )
     if cust.empty:
         return
     if st.button(
@@ -149,7 +167,7 @@ def _linked_cell(event) -> None:
                 highlight_map(
                     points,
                     ids,
-                    t("evaluate.cell.map_label", true=true_cls, predicted=pred_cls),
+                    t("evaluate.cell.map_label", true=_cls(true_cls), predicted=_cls(pred_cls)),
                 ),
                 width="stretch",
                 key="ev_linked_map",
@@ -159,7 +177,7 @@ def _linked_cell(event) -> None:
         prob_cols = [c for c in cust.columns if c.startswith("p_")]
         table = cust[["customer_id", "true", "predicted", *prob_cols]]
         st.dataframe(
-            table.head(CAP).round(3),
+            _shown(table.head(CAP)).round(3),
             hide_index=True,
             width="stretch",
             height=420,
@@ -216,8 +234,9 @@ if not evals:
     st.warning(t("evaluate.no_evaluation"))
     st.stop()
 s = run.summary
+kind = s.get("target_kind") or target_kind(s.get("target"))
 st.caption(t("evaluate.holdout", n_test=fmt_int(s.get("n_test", 0))))
-for w in s.get("warnings", []):
+for w in warnings_in(s, lang):
     st.warning(w, icon=":material/warning:")
 
 st.subheader(t("evaluate.side_by_side"))
@@ -275,7 +294,7 @@ with c1:
     z = ev.confusion_normalised if norm else ev.confusion
     text = [[f"{v:.0%}" if norm else f"{int(v):,}" for v in row] for row in z]
     event = st.plotly_chart(
-        confusion_grid(ev.confusion, classes, text, z),
+        confusion_grid(ev.confusion, classes, text, z, shown=[_cls(c) for c in classes]),
         width="stretch",
         key=f"ev_confusion_{run_id}_{names.index(model_name)}",
         on_select="rerun",
@@ -284,7 +303,7 @@ with c1:
 with c2:
     st.markdown(t("evaluate.per_class"))
     st.dataframe(
-        ev.per_class.round(3),
+        ev.per_class.assign(**{"class": ev.per_class["class"].map(_cls)}).round(3),
         hide_index=True,
         width="stretch",
         column_config=_columns(ev.per_class.columns),
@@ -300,7 +319,7 @@ for i, (cls, d) in enumerate(ev.roc.items()):
             x=d["fpr"],
             y=d["tpr"],
             mode="lines",
-            name=t("evaluate.roc.trace", cls=cls, auc=f"{d['auc']:.2f}"),
+            name=t("evaluate.roc.trace", cls=_cls(cls), auc=f"{d['auc']:.2f}"),
             line_color=PALETTE[i % len(PALETTE)],
         )
     )
@@ -325,7 +344,7 @@ for i, (cls, d) in enumerate(ev.pr.items()):
             x=d["recall"],
             y=d["precision"],
             mode="lines",
-            name=t("evaluate.pr.trace", cls=cls, ap=f"{d['ap']:.2f}"),
+            name=t("evaluate.pr.trace", cls=_cls(cls), ap=f"{d['ap']:.2f}"),
             line_color=PALETTE[i % len(PALETTE)],
         )
     )
@@ -364,7 +383,10 @@ calf.update_layout(
     margin=dict(l=10, r=10, t=30, b=10),
     title=t(
         "evaluate.calibration.title",
-        label=cal.get("label") or t("evaluate.calibration.top_class"),
+        # Binary: the positive class's probability; else the top class's (as core computes it).
+        label=t("evaluate.col.p", cls=_cls(classes[1]))
+        if len(classes) == 2
+        else t("evaluate.calibration.top_class"),
     ),
     xaxis_title=t("evaluate.calibration.x"),
     yaxis_title=t("evaluate.calibration.y"),
@@ -396,7 +418,7 @@ target_ds = st.selectbox(
     [d.id for d in all_ds],
     key="sc_ds",
     help=t("evaluate.tips.sc_ds"),
-    format_func=lambda i: next(d.name for d in all_ds if d.id == i),
+    format_func=lambda i: next(dataset_name(d, lang) for d in all_ds if d.id == i),
 )
 if st.button(t("evaluate.score.button"), key="sc_go"):
     from core.finetune import score_dataset
@@ -412,7 +434,7 @@ if st.button(t("evaluate.score.button"), key="sc_go"):
 if st.session_state.get("sc_result") and st.session_state["sc_result"][:2] == (run.id, target_ds):
     scored = st.session_state["sc_result"][2]
     st.dataframe(
-        scored.head(500).round(3),
+        _shown(scored.head(500)).round(3),
         hide_index=True,
         width="stretch",
         column_config=_columns(scored.columns),
@@ -421,7 +443,7 @@ if st.session_state.get("sc_result") and st.session_state["sc_result"][:2] == (r
         t(
             "evaluate.score.predicted",
             counts=", ".join(
-                f"{k} {fmt_int(v)}" for k, v in scored["predicted"].value_counts().items()
+                f"{_cls(k)} {fmt_int(v)}" for k, v in scored["predicted"].value_counts().items()
             ),
         )
     )

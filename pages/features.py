@@ -10,6 +10,7 @@ import streamlit as st
 
 from core.datasets import FeatureConfig, compute_dataset_features, feature_engine
 from core.features import SOURCES, FeatureSQLError, validate_custom_feature
+from core.locale import error_text
 from dashboard import state
 from dashboard.components.empty import require_dataset
 from dashboard.components.format import feature_names_in, fmt_int, fmt_value
@@ -41,7 +42,7 @@ try:
         ref_date = eng.ref_date
         categories = eng.categories()
 except ValueError as exc:
-    st.error(str(exc), icon=":material/error:")
+    st.error(error_text(exc, current_language()), icon=":material/error:")
     st.stop()
 
 # ---------------------------------------------------------------------------- catalogue
@@ -107,10 +108,10 @@ with st.expander(t("features.custom_heading")):
             t("features.cf_fill"), value=True, key="cf_fill", help=t("features.tips.cf_fill")
         )
         submitted = st.form_submit_button(t("features.cf_submit"))
-    if submitted:
+    if submitted and any(f.name == name.strip() for f in config.custom):
+        st.error(t("features.cf_duplicate", name=name.strip()), icon=":material/error:")
+    elif submitted:
         try:
-            if any(f.name == name.strip() for f in config.custom):
-                raise FeatureSQLError(t("features.cf_duplicate", name=name.strip()))
             with feature_engine(ws, ds.id, cutoff) as eng:
                 feat = validate_custom_feature(
                     name,
@@ -121,7 +122,7 @@ with st.expander(t("features.custom_heading")):
                     fill=0 if fill_zero else None,
                 )
         except FeatureSQLError as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.error(error_text(exc, current_language()), icon=":material/error:")
         else:
             config.custom.append(feat)
             state.store_feature_config(ds.id, config)
@@ -144,7 +145,7 @@ with st.spinner(t("features.computing")):
     try:
         table = compute_dataset_features(ws, ds.id, config)
     except (FeatureSQLError, ValueError) as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(error_text(exc, current_language()), icon=":material/error:")
         st.stop()
 
 st.subheader(t("features.customer_features"))

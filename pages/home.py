@@ -7,6 +7,7 @@ import streamlit as st
 from core.datasets import (
     compute_dataset_features,
     create_demo_dataset,
+    dataset_name,
     dataset_warnings,
     summarise_dataset,
 )
@@ -45,7 +46,7 @@ if ds is None:
     st.stop()
 
 summary = summarise_dataset(ws, ds.id)
-st.subheader(ds.name)
+st.subheader(dataset_name(ds, current_language()))
 cols = st.columns(5)
 cols[0].metric(t("home.customers"), fmt_int(summary.n_customers))
 cols[1].metric(t("home.orders"), fmt_int(summary.n_orders))

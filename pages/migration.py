@@ -11,6 +11,7 @@ import streamlit as st
 
 from core.datasets import summarise_dataset
 from core.export import to_safe_csv_bytes
+from core.locale import error_text
 from core.migration import (
     NEW,
     compute_migration,
@@ -138,7 +139,7 @@ with st.spinner(t("migration.segmenting")):
             lang,
         )
     except ValueError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(error_text(exc, lang), icon=":material/error:")
         st.stop()
 
 flows = mig.flows

@@ -12,6 +12,7 @@ import streamlit as st
 from core.datasets import compute_dataset_features, load_feature_config
 from core.explain import feature_label
 from core.export import to_safe_csv_bytes
+from core.locale import error_text
 from core.pipeline import load_segments, load_vectors, save_segment_names, segment_names
 from core.profiles import (
     build_profiles,
@@ -257,7 +258,7 @@ elif st.button(
             )
         except ValueError as exc:
             status.update(label=t("profiles.check_failed"), state="error")
-            st.error(str(exc), icon=":material/error:")
+            st.error(error_text(exc, lang), icon=":material/error:")
 
 summary = trust_summary(seg_conf, margins, stability, lang=lang)
 if is_rfm:

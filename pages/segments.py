@@ -9,7 +9,7 @@ from plotly.subplots import make_subplots
 
 from core.jobs import submit
 from core.pipeline import SegmentationParams, load_segments, load_vectors
-from core.segment import METHOD_LABELS, METHODS, k_selection, method_label
+from core.segment import METHOD_LABELS, METHODS, k_selection, method_label, run_notes
 from dashboard import state
 from dashboard.components.empty import require_dataset
 from dashboard.components.format import fmt_int, fmt_pct
@@ -219,7 +219,7 @@ fig.update_layout(
     height=300, margin=dict(l=10, r=10, t=10, b=10), yaxis_title=t("segments.yaxis_customers")
 )
 c2.plotly_chart(fig, width="stretch", key="seg_sizes")
-for note in run.summary.get("notes", []):
+for note in run_notes(run.summary, lang):
     st.caption(t("segments.note", note=note))
 st.caption(t("segments.seconds", seconds=run.summary.get("seconds", "?")))
 cols = st.columns(3)

@@ -11,8 +11,9 @@ import streamlit as st
 from core.campaign import list_campaigns
 from core.evaluate import model_label
 from core.finetune import FinetuneParams
-from core.jobs import is_job, read_status, resume, submit
-from core.locale import error_text
+from core.jobs import is_job, read_status, resume, state_label, submit
+from core.locale import error_text, text_in
+from core.targets import class_label, warnings_in
 from dashboard import state
 from dashboard.components.empty import require_dataset
 from dashboard.components.format import feature_names_in, fmt_int, fmt_pct
@@ -226,12 +227,15 @@ if go_btn:
                 "train.launch.target_info",
                 name=tgt.name,
                 customers=fmt_int(len(tgt.labels)),
-                counts=", ".join(f"{c} {fmt_int(counts.get(c, 0))}" for c in tgt.classes),
+                counts=", ".join(
+                    f"{class_label(c, tgt.kind, current_language())} {fmt_int(counts.get(c, 0))}"
+                    for c in tgt.classes
+                ),
             ),
             icon=":material/target:",
         )
         for w in tgt.warnings + leakage_check(tgt, params.features or []):
-            st.warning(w, icon=":material/warning:")
+            st.warning(text_in(w, current_language()), icon=":material/warning:")
         run = submit(ws, "train", ds.id, params.to_dict())
         st.session_state["train_job"] = run.id
         st.toast(t("train.launch.started"))
@@ -321,7 +325,9 @@ for r in runs:
         {
             "run": r.id,
             "target": r.summary.get("target", r.params.get("target")),
-            "state": read_status(r.path).state if is_job(r.path) else r.status,
+            "state": state_label(
+                read_status(r.path).state if is_job(r.path) else r.status, current_language()
+            ),
             "test macro-F1": r.summary.get("test_macro_f1"),
             "best baseline": max(r.summary.get("baselines", {}).values(), default=None),
             "customers": fmt_int(r.summary.get("n_customers")),
@@ -354,7 +360,7 @@ if stuck:
         [r.id for r in stuck],
         key="tr_resume_pick",
     )
-    err = read_status(next(r for r in stuck if r.id == pick).path).error
+    err = read_status(next(r for r in stuck if r.id == pick).path).error_in(current_language())
     if err:
         c1.caption(t("train.runs.error", error=err))
     if c2.button(t("train.runs.resume"), key="tr_resume"):
@@ -385,7 +391,7 @@ if done:
         ),
         icon=":material/model_training:",
     )
-    for w in s.get("warnings", []):
+    for w in warnings_in(s, current_language()):
         st.warning(w, icon=":material/warning:")
     st.page_link(
         page("evaluate"), label=t("train.runs.open_evaluation"), icon=":material/analytics:"

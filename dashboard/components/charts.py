@@ -164,13 +164,19 @@ def customer_map(
 
 
 def confusion_grid(
-    confusion, classes: list[str], text: list[list[str]], shade, height: int = 420
+    confusion,
+    classes: list[str],
+    text: list[list[str]],
+    shade,
+    height: int = 420,
+    shown: list[str] | None = None,
 ) -> go.Figure:
     """A confusion matrix as a grid of square markers, one per cell, selectable by a click.
 
     A plotly heatmap cannot be clicked into a selection (its trace type has no point
     selection, so `st.plotly_chart(on_select=...)` never hears of the click); scatter markers
-    can. Each point's customdata is [true class, predicted class, count].
+    can. Each point's customdata is [true class, predicted class, count] (the stored class
+    values); `shown` are the classes as the axes and the hover say them (default: as stored).
     """
     n = len(classes)
     conf = np.asarray(confusion)
@@ -178,6 +184,7 @@ def confusion_grid(
     true_c, pred_c = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
     tc, pc = true_c.ravel(), pred_c.ravel()
     labels = np.asarray([str(c) for c in classes], dtype=object)
+    names = np.asarray([str(c) for c in (shown or classes)], dtype=object)
     vals = shade.ravel()
     hi = float(np.nanmax(vals)) if vals.size and np.nanmax(vals) > 0 else 1.0
     # Light cells take dark text and dark cells light text, as a heatmap would.
@@ -185,8 +192,8 @@ def confusion_grid(
     size = max(18, min(130, int((height - 110) / max(n, 1) * 0.78)))
     fig = go.Figure(
         go.Scatter(
-            x=labels[pc],
-            y=labels[tc],
+            x=names[pc],
+            y=names[tc],
             mode="markers+text",
             marker=dict(
                 symbol="square",
@@ -199,11 +206,13 @@ def confusion_grid(
             ),
             text=[text[i][j] for i, j in zip(tc, pc, strict=True)],
             textfont=dict(color=font),
-            customdata=np.column_stack([labels[tc], labels[pc], conf.ravel().astype(int)]),
+            customdata=np.column_stack(
+                [labels[tc], labels[pc], conf.ravel().astype(int), names[tc], names[pc]]
+            ),
             hovertemplate=t(
                 "charts.confusion_hover",
-                true="%{customdata[0]}",
-                predicted="%{customdata[1]}",
+                true="%{customdata[3]}",
+                predicted="%{customdata[4]}",
                 count="%{customdata[2]}",
             )
             + "<extra></extra>",
@@ -219,14 +228,14 @@ def confusion_grid(
             title=t("charts.predicted"),
             type="category",
             categoryorder="array",
-            categoryarray=list(labels),
+            categoryarray=list(names),
             showgrid=False,
         ),
         yaxis=dict(
             title=t("charts.true"),
             type="category",
             categoryorder="array",
-            categoryarray=list(labels),
+            categoryarray=list(names),
             autorange="reversed",
             showgrid=False,
         ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.jobs import is_job, read_status, request_stop
-from dashboard.i18n import t
+from dashboard.i18n import current_language, t
 
 
 def _fmt_eta(seconds: float | None, step_seconds: float = 0.0) -> str:
@@ -22,11 +22,10 @@ def _fmt_eta(seconds: float | None, step_seconds: float = 0.0) -> str:
 def job_progress(run, *, key: str) -> str:
     """Draw the job's state; returns it (queued, running, done, failed, cancelled)."""
     status = read_status(run.path)
+    lang = current_language()
     if status.state in ("queued", "running"):
-        st.progress(
-            min(1.0, max(0.0, status.fraction)),
-            text=f"{status.message}{_fmt_eta(status.eta_seconds(), status.step_seconds())}",
-        )
+        eta = _fmt_eta(status.eta_seconds(), status.step_seconds())
+        st.progress(min(1.0, max(0.0, status.fraction)), text=f"{status.message_in(lang)}{eta}")
         if st.button(
             t("jobs.stop"),
             key=f"stop_{key}_{run.id}",
@@ -39,7 +38,7 @@ def job_progress(run, *, key: str) -> str:
     elif status.state == "cancelled":
         st.warning(t("jobs.stopped"), icon=":material/stop_circle:")
     else:
-        st.error(t("jobs.failed", error=status.error), icon=":material/error:")
+        st.error(t("jobs.failed", error=status.error_in(lang)), icon=":material/error:")
     return status.state
 
 

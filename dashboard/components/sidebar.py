@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.datasets import dataset_name
 from dashboard import state
-from dashboard.i18n import language_picker, t
+from dashboard.i18n import current_language, language_picker, t
 
 _KEY = "sidebar_dataset"
 _WS_KEY = "sidebar_workspace"
@@ -47,7 +48,8 @@ def dataset_picker() -> None:
             st.caption(t("common.sidebar.no_dataset"))
             return
         ids = [d.id for d in datasets]
-        names = {d.id: d.name for d in datasets}
+        lang = current_language()
+        names = {d.id: dataset_name(d, lang) for d in datasets}
         current = st.session_state.get(state.ACTIVE)
         if current not in ids:
             current = ids[0]

@@ -71,7 +71,7 @@ def test_evaluate_page_in_chinese(trained_ws):
     assert at.radio(key="ev_model").label == "模型"
     assert at.toggle(key="ev_norm").label == "按行归一化（每个真实类别的召回率）"
     titles = _chart_titles(at)
-    assert {"ROC（一对其余）", "精确率–召回率", "校准曲线（P(churned)）"} <= set(titles), titles
+    assert {"ROC（一对其余）", "精确率–召回率", "校准曲线（P(流失)）"} <= set(titles), titles
 
     # A confusion cell: its customers, described in Chinese, on the segmentation map.
     ev = Evaluation.from_dict(load_evaluations(ws, run.id)[0])
@@ -82,8 +82,10 @@ def test_evaluate_page_in_chinese(trained_ws):
     at.selectbox(key="ev_cell_pred").set_value(pred_cls).run()
     assert not at.exception
     texts = page_texts(at)
-    verdict = "且被正确预测" if i == j else f"却被预测为 **{pred_cls}**"
-    assert f"**{count:,}** 位留出客户属于 **{true_cls}**，{verdict}" in texts
+    # The churn target's classes are shown translated (the stored values stay English).
+    shown = {"active": "活跃", "churned": "流失"}
+    verdict = "且被正确预测" if i == j else f"却被预测为 **{shown[pred_cls]}**"
+    assert f"**{count:,}** 位留出客户属于 **{shown[true_cls]}**，{verdict}" in texts
     assert "分群运行" in texts and "以彩色显示" in texts
     assert any(d.label == f"下载 {count:,} 位客户（CSV）" for d in at.get("download_button"))
 

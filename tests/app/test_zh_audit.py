@@ -9,17 +9,17 @@ axes, legends and trace names.
 
 A word of three or more Latin letters is allowed only when it comes from the data or names
 something the user recognises as such:
-* the store's own data: table and column names, customer ids, product names, categories,
+* the store's own data: table and column names (and the relations features read,
+  ``order_totals``), customer ids, product names, categories,
   attribute values; review words only in a list of words (the distinctive words of a segment);
-* names the user gave or the app made: dataset names, run, model and campaign ids and names,
-  file names (``demo_campaign.csv``), target names and the target's classes (``active`` / ``churned`` are the stored
-  class values of the churn target);
+* names the user gave or the app made: dataset names (the demo store's generated name is not
+  one: it is shown translated), run, model and campaign ids and names, file names
+  (``demo_campaign.csv``), target names (``churn_90d``); not the classes the app makes
+  (``active`` / ``churned`` of the churn target are shown translated), nor run states;
 * feature ids (``recency_days``), but only in code or next to a Chinese name: a bare id in a
   picker is a finding;
 * a short list of method, model and format names (K-means, HDBSCAN, UMAP, CSV, ROC, …);
 * code spans and SQL (shown as code), and values quoted from the user's file or input ('maybe').
-On the Data page the ingest report's own notes, warnings and reasons are English for now (they
-are being translated with the ingest code), so their words are allowed there only.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ TERMS = _TERMS.split()
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    """(root, words, identifiers, feature ids, review words, Data-page-only words)."""
+    """(root, words, identifiers, feature ids, review words)."""
     from core.recommend import train_for_run
 
     root = tmp_path_factory.mktemp("zh_audit") / "ws"
@@ -77,13 +77,13 @@ def _strings(x, keys: bool = True):
 
 
 def _allowlist(ws, seg_run, train_run):
-    from core.datasets import compute_dataset_features
-    from core.finetune import load_evaluations
+    from core.datasets import compute_dataset_features, dataset_name
+    from core.features import DERIVED_FROM_ORDERS
 
-    data: set[str] = set()
+    data: set[str] = set(DERIVED_FROM_ORDERS)
     reviews: set[str] = set()
     for ds in ws.list_datasets():
-        data |= {ds.id, ds.name, ds.source}
+        data |= {ds.id, dataset_name(ds, "zh"), ds.source}
         for table in ds.tables:
             df = ws.load_table(ds.id, table)
             data |= {table, *map(str, df.columns)}
@@ -94,21 +94,12 @@ def _allowlist(ws, seg_run, train_run):
                         reviews |= {w.lower() for v in values for w in WORD.findall(v)}
                     elif max(map(len, values), default=0) <= 60:  # names, not free text
                         data |= values
-    for run in ws.list_runs("demo"):  # ids and names (target, method), not its sentences
-        data |= {run.id} | {
-            v
-            for v in (*_strings(run.summary, False), *_strings(run.params, False))
-            if IDENT.fullmatch(v)
-        }
-    for ev in load_evaluations(ws, train_run.id):
-        data |= set(map(str, ev["classes"]))
+    for run in ws.list_runs("demo"):  # ids and the target's name, not states, classes, notes
+        data |= {run.id} | ({run.summary["target"]} if run.summary.get("target") else set())
     idents = {s for s in data if IDENT.fullmatch(s)}
     words = {w.lower() for s in data for w in WORD.findall(s)} | {w.lower() for w in TERMS}
     features = {f.name for f in compute_dataset_features(ws, "demo").features}
-    report_words = {
-        w.lower() for r in ws.load_reports("demo") for s in _strings(r) for w in WORD.findall(s)
-    }
-    return words, idents | set(TERMS), features, reviews, report_words
+    return words, idents | set(TERMS), features, reviews
 
 
 def visible_texts(at) -> list[tuple[str, str]]:
@@ -184,7 +175,7 @@ def visible_texts(at) -> list[tuple[str, str]]:
 
 def english_words(text: str, allow, *, extra: set[str] = frozenset()) -> list[str]:
     """Words of `text` a Chinese reader should not meet (see the module docstring)."""
-    words, idents, features, reviews, _ = allow
+    words, idents, features, reviews = allow
     words = words | extra
     chinese = bool(CJK.search(text))
     bad = []
@@ -275,12 +266,11 @@ def test_page_shows_no_english_in_chinese(store, monkeypatch, page, act):
     root, *allow = store
     monkeypatch.setenv("SEGSTUDIO_HOME", str(root))
     at = app_in("zh", page)
-    extra = allow[4] if page == "data" else frozenset()  # the ingest report: see docstring
-    before = findings(at, allow, extra=extra)
+    before = findings(at, allow)
     if act is not None:
         act(at)
         assert not at.exception, at.exception
-    found = before + findings(at, allow, extra=extra)
+    found = before + findings(at, allow)
     assert CJK.search(at.title[0].value)
     assert not found, "English in the Chinese interface:\n" + "\n".join(found)
 
