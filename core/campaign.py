@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.locale import LocalizedError, Phrase, phrase
+from core.locale import LocalizedError, Phrase, phrase, texts_in
 from core.workspace import Workspace, atomic_write_json, atomic_write_parquet
 
 TREATED = "treated"
@@ -247,17 +247,9 @@ class CampaignReport:
 
 
 def _said(texts: list[str], phrases: list[dict[str, Any]], lang: str) -> list[str]:
-    if lang == "en":
-        return list(texts)
-    if len(phrases) != len(texts):  # stored before reports kept phrases: read the English back
+    if lang != "en" and len(phrases) != len(texts):  # stored before reports kept phrases
         return [_reread(text, lang) for text in texts]
-    out = []
-    for text, d in zip(texts, phrases, strict=True):
-        try:
-            out.append(Phrase.from_dict(_READ, d).text(lang))
-        except (KeyError, IndexError, ValueError, TypeError):  # a phrase this version lacks
-            out.append(text)
-    return out
+    return texts_in(texts, phrases, _READ, lang)
 
 
 def _reread(text: str, lang: str) -> str:

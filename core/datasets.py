@@ -18,7 +18,7 @@ import pandas as pd
 
 from core.features import Feature, FeatureEngine, FeatureTable, build_customer_features
 from core.ingest_text import EN, MessageError, Msg, localize, to_json
-from core.locale import phrase
+from core.locale import phrase, phrase_dicts
 from core.workspace import DatasetInfo, Workspace, atomic_write_json, atomic_write_parquet
 
 DEMO_ID = "demo"
@@ -310,6 +310,7 @@ def compute_dataset_features(
             cutoff=pd.Timestamp(meta["cutoff"]).to_pydatetime() if meta["cutoff"] else None,
             sql=meta["sql"],
             notes=meta["notes"],
+            note_phrases=meta.get("note_phrases", []),
         )
     table = build_customer_features(
         ws.table_paths(dataset_id),
@@ -326,6 +327,7 @@ def compute_dataset_features(
             "cutoff": table.cutoff.isoformat() if table.cutoff else None,
             "sql": table.sql,
             "notes": table.notes,
+            "note_phrases": phrase_dicts(table.notes),
             "dataset_id": dataset_id,
             "config": config.to_dict(),
         },

@@ -32,7 +32,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from core.locale import LocalizedError, Phrase
+from core.locale import LocalizedError, LocalText, Phrase, phrase_dicts, texts_in
 
 SOURCES = ("orders", "order_totals", "category_totals", "reviews", "customers")
 # Relations built from the orders view (GROUP BY customer and order / category); a feature on
@@ -90,6 +90,26 @@ _ERRORS = {
         "not_number": "特征 '{name}' 必须得出数值，但它的 SQL 得出 {type}{sql}",
         "missing_columns": "这些特征需要该数据集缺少的列：{names}",
         "duckdb": "{error}",
+    },
+}
+
+
+# Notes on what a cutoff left out, in each interface language.
+FEATURE_NOTES = {
+    "en": {
+        "cutoff": "cutoff {date}: {n} of {total} {source} rows on or after it are not used",
+        "undated_reviews": "{n} reviews have no date; they are used although the cutoff cannot "
+        "be checked for them",
+        "orders": "orders",
+        "reviews": "reviews",
+        "customers": "customers",
+    },
+    "zh": {
+        "cutoff": "截止日期 {date}：{source}的 {total} 行中有 {n} 行在该日期当天或之后，未使用",
+        "undated_reviews": "{n} 条评论没有日期；无法按截止日期检查，仍然使用",
+        "orders": "订单表",
+        "reviews": "评论表",
+        "customers": "客户表",
     },
 }
 
@@ -458,14 +478,17 @@ class FeatureEngine:
         ).fetchall()[0]
         if before != after:
             self.notes.append(
-                f"cutoff {self.cutoff:%Y-%m-%d}: {before - after:,} of {before:,} {name} rows "
-                "on or after it are not used"
+                LocalText(
+                    FEATURE_NOTES,
+                    "cutoff",
+                    date=f"{self.cutoff:%Y-%m-%d}",
+                    n=f"{before - after:,}",
+                    total=f"{before:,}",
+                    source=Phrase(FEATURE_NOTES, name),
+                )
             )
         if name == "reviews" and undated:
-            self.notes.append(
-                f"{undated:,} reviews have no date; they are used although the "
-                "cutoff cannot be checked for them"
-            )
+            self.notes.append(LocalText(FEATURE_NOTES, "undated_reviews", n=f"{undated:,}"))
 
     def _select_list(self, name: str, defaults: dict[str, str]) -> str:
         have = self.columns[name]
@@ -811,6 +834,13 @@ class FeatureTable:
     cutoff: datetime | None
     sql: str
     notes: list[str] = field(default_factory=list)
+    # The notes' phrases (`core.locale.phrase_dicts`), for a table read back from the cache.
+    note_phrases: list[dict | None] = field(default_factory=list)
+
+    def notes_in(self, lang: str) -> list[str]:
+        """The notes in `lang` (as stored when they carry no phrase)."""
+        phrases = self.note_phrases or phrase_dicts(self.notes)
+        return texts_in(self.notes, phrases, FEATURE_NOTES, lang)
 
 
 def build_customer_features(

@@ -21,6 +21,7 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score, davies_bouldin_score, silhouette_score
 from sklearn.preprocessing import StandardScaler
 
+from core.features import FEATURE_NOTES
 from core.locale import LocalText, texts_in
 
 NOISE = -1
@@ -56,10 +57,14 @@ RUN_NOTES = {
 }
 
 
+# A run's notes include the feature table's (a cutoff's); their keys do not overlap.
+_ALL_NOTES = {lang: {**FEATURE_NOTES[lang], **RUN_NOTES[lang]} for lang in RUN_NOTES}
+
+
 def run_notes(summary: dict, lang: str) -> list[str]:
     """The notes of a segmentation run's summary in `lang` (English for a run stored before
     notes kept their phrases, and for notes from elsewhere, e.g. the feature cutoff)."""
-    return texts_in(summary.get("notes", []), summary.get("note_phrases"), RUN_NOTES, lang)
+    return texts_in(summary.get("notes", []), summary.get("note_phrases"), _ALL_NOTES, lang)
 
 
 # ----------------------------------------------------------------------------- fusion

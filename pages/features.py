@@ -149,7 +149,7 @@ with st.spinner(t("features.computing")):
         st.stop()
 
 st.subheader(t("features.customer_features"))
-for note in table.notes:
+for note in table.notes_in(current_language()):
     st.info(note, icon=":material/info:")
 st.caption(t("features.shape", customers=fmt_int(len(table.data)), features=len(table.features)))
 units = {f.name: f.unit for f in table.features}

@@ -211,3 +211,29 @@ def test_demo_dataset_name_in_chinese(tmp_path):
     assert dataset_name(ds, "en") == ds.name
     ds.name = "My renamed demo"
     assert dataset_name(ds, "zh") == "My renamed demo"
+
+
+def test_feature_cutoff_notes_in_chinese_also_from_the_cache(tmp_path):
+    """The notes a cutoff leaves are said in zh, fresh and when read back from the cache; a
+    segmentation run that copies them says them too."""
+    from core.datasets import FeatureConfig, compute_dataset_features, create_demo_dataset
+    from core.segment import run_notes
+    from core.workspace import Workspace
+
+    ws = Workspace(tmp_path)
+    ds = create_demo_dataset(ws, n_customers=200, seed=1)
+    config = FeatureConfig(cutoff="2025-06-01")
+    fresh = compute_dataset_features(ws, ds.id, config)
+    cached = compute_dataset_features(ws, ds.id, config)
+    assert fresh.notes and cached.notes == [str(n) for n in fresh.notes]
+    i = next(i for i, n in enumerate(fresh.notes) if " orders rows " in n)
+    assert fresh.notes[i].startswith("cutoff 2025-06-01: ")
+    for table in (fresh, cached):
+        zh = table.notes_in("zh")
+        assert zh[i].startswith("截止日期 2025-06-01：订单表的 ") and zh[i].endswith("未使用")
+        assert all(CJK.search(z) for z in zh)
+        assert table.notes_in("en") == [str(n) for n in fresh.notes]
+    from core.locale import phrase_dicts
+
+    summary = {"notes": [str(n) for n in fresh.notes], "note_phrases": phrase_dicts(fresh.notes)}
+    assert run_notes(summary, "zh") == fresh.notes_in("zh")
