@@ -23,6 +23,7 @@ from core.pipeline import (
     save_selection,
     segment_names,
 )
+from core.targets import class_label, target_kind
 from dashboard import state
 from dashboard.components.charts import customer_map, highlight_map, is_categorical, lookalike_map
 from dashboard.components.empty import require_segment_run
@@ -45,6 +46,22 @@ SOURCE_LABELS = {
     SAVED: t("explore.source_saved"),
     CELL: t("explore.source_cell"),
 }
+
+# Columns of a run that clusters a fine-tuned model's vectors: what it was taught and predicts.
+MODEL_CLASS_COLUMNS = ("model_target", "model_predicted")
+
+
+def _model_target_kind(ws, run) -> str | None:
+    """The kind of target (churn, value tier, …) of the training run whose vectors `run` used."""
+    train_id = (run.params or {}).get("vectors_from")
+    if not train_id:
+        return None
+    try:
+        summary = ws.get_run(train_id).summary or {}
+    except KeyError:
+        return None
+    return summary.get("target_kind") or target_kind(summary.get("target"))
+
 
 st.title(t("explore.title"))
 ws = state.workspace()
@@ -113,6 +130,11 @@ totals = (
     if sampled and is_categorical(seg[colour])
     else None
 )
+if colour in MODEL_CLASS_COLUMNS:  # a model's classes (churned, high, …): said in this language
+    kind = _model_target_kind(ws, run)
+    shown = shown.assign(**{colour: shown[colour].map(lambda v: class_label(v, kind, lang))})
+    if totals is not None:
+        totals = {class_label(k, kind, lang): n for k, n in totals.items()}
 fig = customer_map(shown, colour, totals=totals, label=colour_labels[colour])
 event = st.plotly_chart(
     fig,

@@ -35,3 +35,31 @@ def test_segment_run_notes_and_demo_name_in_chinese(workspace_root):
     # The demo store's generated name is translated in the sidebar's dataset picker.
     picker = at.sidebar.selectbox[-1]
     assert picker.options == ["演示商店（400 位客户，随机种子 2）"], picker.options
+
+
+def test_explore_colours_a_model_map_by_its_classes_in_chinese(workspace_root):
+    """A run that clusters a churn model's vectors, coloured by the model's target: the legend
+    says 活跃 / 流失, while the stored segments keep the model's class values."""
+    import json
+
+    from core.datasets import create_demo_dataset
+    from core.finetune import FinetuneParams, run_finetune
+    from core.pipeline import SegmentationParams, load_segments, run_segmentation
+    from core.workspace import Workspace
+
+    ws = Workspace(workspace_root)
+    create_demo_dataset(ws, n_customers=400, seed=4)
+    fine = FinetuneParams(target="churn", horizon_days=90, use_text=False, epochs=1)
+    train = run_finetune(ws, "demo", fine)
+    seg_run = run_segmentation(
+        ws, "demo", SegmentationParams(method="kmeans", k=3, vectors_from=train.id)
+    )
+    assert set(load_segments(ws, seg_run.id)["model_target"]) == {"active", "churned"}
+
+    at = app_in("zh", "explore")
+    at.selectbox(key="explore_colour").set_value("model_target").run()
+    assert not at.exception, at.exception
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    names = {tr.get("name") for tr in spec["data"]}
+    assert any(n and "流失" in n for n in names) and any(n and "活跃" in n for n in names), names
+    assert not any(n and ("churned" in n or "active" in n) for n in names), names
