@@ -23,7 +23,7 @@ import pandas as pd
 from core.datasets import compute_dataset_features, load_feature_config
 from core.documents import DocumentSpec, build_documents
 from core.encoders import EmbeddingCache, EncoderSpec, TextEncoder
-from core.locale import LocalText, phrase_dicts
+from core.locale import LocalText, Phrase, phrase_dicts
 from core.projection import ProjectionSpec, cached_umap
 from core.segment import NOISE, RUN_NOTES, fuse_vectors, make_segmenter, rfm_tiers
 from core.workspace import RunInfo, Workspace, atomic_write_json, atomic_write_parquet
@@ -53,6 +53,25 @@ _PROGRESS = {
         "saving": "正在保存",
         "done": "完成",
     },
+}
+# Short method names, as phrases a progress message can quote.
+_PROGRESS["en"] |= {
+    "method_kmeans": "K-means",
+    "method_minibatch_kmeans": "MiniBatch K-means",
+    "method_gmm": "Gaussian mixture",
+    "method_hdbscan": "HDBSCAN",
+    "method_agglomerative": "hierarchical",
+    "method_autoencoder_kmeans": "autoencoder + K-means",
+    "method_rfm": "RFM tiers",
+}
+_PROGRESS["zh"] |= {
+    "method_kmeans": "K-means",
+    "method_minibatch_kmeans": "MiniBatch K-means",
+    "method_gmm": "高斯混合",
+    "method_hdbscan": "HDBSCAN",
+    "method_agglomerative": "层次聚类",
+    "method_autoencoder_kmeans": "自编码器 + K-means",
+    "method_rfm": "RFM 分层",
 }
 
 
@@ -180,7 +199,9 @@ def run_segmentation(
                 )
                 notes += fused.notes
                 X = fused.X
-            say("clustering", 0.78, method=params.method, k=params.k)
+            key = f"method_{params.method}"  # an unknown method is quoted as it is
+            method = Phrase(_PROGRESS, key) if key in _PROGRESS["en"] else params.method
+            say("clustering", 0.78, method=method, k=params.k)
             seg = make_segmenter(
                 params.method, k=params.k, seed=params.seed, **params.method_params
             )

@@ -77,12 +77,14 @@ def test_job_status_keeps_english_and_says_progress_and_errors_in_chinese(tmp_pa
     from core.pipeline import _PROGRESS
 
     rep = JobReporter(tmp_path)
-    rep(LocalText(_PROGRESS, "clustering", method="kmeans", k=5), 0.5)
+    from core.locale import Phrase
+
+    rep(LocalText(_PROGRESS, "clustering", method=Phrase(_PROGRESS, "method_gmm"), k=5), 0.5)
     stored = json.loads((tmp_path / "status.json").read_text())
-    assert stored["message"] == "Clustering (kmeans, k=5)"
+    assert stored["message"] == "Clustering (Gaussian mixture, k=5)"
     st = read_status(tmp_path)
-    assert st.message_in("en") == "Clustering (kmeans, k=5)"
-    assert st.message_in("zh") == "正在聚类（kmeans，k=5）"
+    assert st.message_in("en") == "Clustering (Gaussian mixture, k=5)"
+    assert st.message_in("zh") == "正在聚类（高斯混合，k=5）"
     rep("a plain message", 0.6)  # a message without phrase: as it is in every language
     assert read_status(tmp_path).message_in("zh") == "a plain message"
 
