@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
-from core.locale import LocalizedError, phrase
+from core.locale import LocalizedError, Phrase, phrase
 from core.segment import NOISE, make_segmenter
 from core.workspace import Workspace, atomic_write_json
 
@@ -76,6 +76,7 @@ _ERRORS = {
     "en": {
         "too_few": "stability needs at least two segments, found {n}",
         "not_segmentation": "run {run} is a {kind} run, not a segmentation",
+        "kind_train": "training",
         "rfm": "RFM tiers are fixed rules on quintiles, not a clustering: there is nothing to "
         "re-run",
         "no_vectors": "run {run} has no vectors.npy to re-cluster",
@@ -83,6 +84,7 @@ _ERRORS = {
     "zh": {
         "too_few": "稳定性检验至少需要两个分群，这里只有 {n} 个",
         "not_segmentation": "运行 {run} 是{kind}运行，不是分群运行",
+        "kind_train": "训练",
         "rfm": "RFM 分层是按五分位数的固定规则，不是聚类：没有可以重新运行的内容",
         "no_vectors": "运行 {run} 没有可重新聚类的 vectors.npy",
     },
@@ -407,7 +409,10 @@ def run_stability_check(
 
     run = ws.get_run(run_id)
     if run.kind != "segment":
-        raise LocalizedError(_ERRORS, "not_segmentation", run=run_id, kind=run.kind)
+        kind = (
+            Phrase(_ERRORS, f"kind_{run.kind}") if f"kind_{run.kind}" in _ERRORS["en"] else run.kind
+        )
+        raise LocalizedError(_ERRORS, "not_segmentation", run=run_id, kind=kind)
     p = run.params
     method = p.get("method", "kmeans")
     if method == "rfm":

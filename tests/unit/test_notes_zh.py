@@ -201,6 +201,15 @@ def test_migration_and_stability_errors_in_chinese(tmp_path):
     with pytest.raises(ValueError) as err:
         segment_stability(np.zeros((4, 2)), ["S1"] * 4, "kmeans", k=2)
     assert error_text(err.value, "zh") == "稳定性检验至少需要两个分群，这里只有 1 个"
+    from core.datasets import create_demo_dataset
+    from core.trust import run_stability_check
+
+    create_demo_dataset(ws, n_customers=50, seed=1)
+    train = ws.create_run("demo", "train", {})
+    with pytest.raises(ValueError) as err:
+        run_stability_check(ws, train.id)
+    assert str(err.value) == f"run {train.id} is a training run, not a segmentation"
+    assert error_text(err.value, "zh") == f"运行 {train.id} 是训练运行，不是分群运行"
 
 
 def test_demo_dataset_name_in_chinese(tmp_path):
