@@ -621,8 +621,9 @@ def score_cmd(
 @app.command(hidden=True)
 def job(run_dir: Annotated[Path, typer.Argument(help="A job's run directory")]) -> None:
     """Worker entry point for background jobs (started by the app)."""
-    from core.jobs import run_job
+    from core.jobs import lower_priority, run_job
 
+    lower_priority()
     raise typer.Exit(run_job(run_dir))
 
 

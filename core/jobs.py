@@ -314,6 +314,24 @@ def _wait_for_gpu(ws: Workspace, reporter: JobReporter):
             time.sleep(2)
 
 
+JOB_NICE = 10  # how much lower a worker's CPU priority is than the app's (POSIX nice)
+
+
+def lower_priority(increment: int | None = None) -> int:
+    """Lower this process's CPU priority (a worker's: on a small machine the app's own server
+    must keep answering while a job trains or embeds on every core). ``SEGSTUDIO_JOB_NICE``
+    overrides the increment (0 keeps it). Returns the niceness now (0 where unsupported)."""
+    if increment is None:
+        try:
+            increment = int(os.environ.get("SEGSTUDIO_JOB_NICE", JOB_NICE))
+        except ValueError:
+            increment = JOB_NICE
+    try:
+        return os.nice(max(0, increment))
+    except (AttributeError, OSError):  # no nice() on this platform
+        return 0
+
+
 def run_job(run_dir: Path) -> int:
     """Worker entry point: execute the job in `run_dir`; return a process exit code."""
     run_dir = Path(run_dir)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -107,6 +108,36 @@ def test_background_job_runs_in_its_own_process(ws):
     events = read_events(run.path)
     assert events[0]["message"] == "starting" and events[-1]["state"] == "done"
     assert len(load_segments(ws, run.id)) == 800
+
+
+def _niceness(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[16])  # field 19: nice
+
+
+def test_background_job_runs_at_lower_cpu_priority(ws):
+    """On a small machine the app's server must keep answering while a job uses every core."""
+    from core.jobs import JOB_NICE
+
+    base = os.nice(0)
+    params = SegmentationParams(method="kmeans", k=4, use_text=False).to_dict()
+    run = submit(ws, "segment", "demo", params)
+    pid = int((run.path / "worker.pid").read_text())
+    seen = []
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        n = _niceness(pid)
+        if n is None or read_status(run.path).state in ("done", "failed"):
+            break
+        seen.append(n)
+        if n >= min(19, base + JOB_NICE):
+            break
+        time.sleep(0.02)
+    _wait(run)
+    assert seen and max(seen) == min(19, base + JOB_NICE), seen
 
 
 def test_killed_job_is_reported_failed(ws):
