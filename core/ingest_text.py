@@ -34,11 +34,12 @@ from typing import Any
 
 import numpy as np
 
+from core.locale import Localized
+
 __all__ = [
     "TEXT",
     "MessageError",
     "Msg",
-    "error_message",
     "from_json",
     "localize",
     "merge_key",
@@ -694,8 +695,9 @@ def _plain(v: Any) -> Any:
     return str(v)
 
 
-class Msg(str):
-    """An English message that remembers its phrase key and values (see the module doc)."""
+class Msg(Localized):
+    """An English message that remembers its phrase key and values (see the module doc): the
+    ingest report's kind of `core.locale.Localized`."""
 
     __slots__ = ("key", "values")
     key: str
@@ -709,6 +711,9 @@ class Msg(str):
         self.key = key
         self.values = values
         return self
+
+    def text(self, lang: str) -> str:
+        return render(self, lang)
 
     def __reduce__(self) -> tuple[Any, ...]:  # pickling (st.cache_data), copy, deepcopy
         return (_rebuild, (self.key, self.values))
@@ -725,14 +730,6 @@ class MessageError(ValueError):
     @property
     def message(self) -> str:
         return self.args[0] if self.args else ""
-
-
-def error_message(exc: BaseException) -> str:
-    """What to show for `exc`: its `Msg` when it carries one (`message`), else its text.
-
-    Pages use `core.locale.error_text(exc, lang)`, which says this in the user's language."""
-    message = getattr(exc, "message", None)
-    return message if isinstance(message, str) and message else str(exc)
 
 
 def render(message: Any, lang: str = "en") -> str:

@@ -17,6 +17,23 @@ from collections.abc import Mapping
 LANGS = ("en", "zh")
 
 
+class Localized(str):
+    """English text that can be said again in another language: ``text(lang)``.
+
+    The one type the interface needs to know: `text_in` and `error_text` say any `Localized`
+    in the user's language, whatever made it. Two kinds exist: `LocalText` (a phrase of a
+    module's own table, stored beside the English with `phrase_dicts`) and
+    `core.ingest_text.Msg` (the ingest report's phrases, whose counts merge across the chunks
+    of a streamed file and whose nouns take plurals). Code that keeps messages as plain strings
+    (the CLI, logs, stored English) sees the English text.
+    """
+
+    __slots__ = ()
+
+    def text(self, lang: str) -> str:  # pragma: no cover - every subclass says itself
+        raise NotImplementedError
+
+
 def phrase(table: Mapping[str, Mapping[str, str]], lang: str, key: str, **values) -> str:
     """``table[lang][key]`` filled with ``values``; English when ``lang`` lacks the key.
 
@@ -112,21 +129,21 @@ class LocalizedError(ValueError):
 def error_text(exc: BaseException, lang: str) -> str:
     """What to show a user for `exc`: in `lang` when the engine can say it, else ``str(exc)``.
 
-    Says a `LocalizedError`, and an error that carries an ingest `Msg` in ``.message``
+    Says a `LocalizedError`, and an error that carries a `Localized` in ``.message``
     (`core.ingest.IngestError`, `core.datasets.DatasetError`, `core.ingest_text.MessageError`).
     """
     if isinstance(exc, LocalizedError):
         return exc.text(lang)
     message = getattr(exc, "message", None)
-    if isinstance(message, str) and message:
-        return text_in(message, lang)
+    if isinstance(message, Localized):
+        return message.text(lang)
     return str(exc)
 
 
-class LocalText(str):
+class LocalText(Localized):
     """English text that remembers its `Phrase`, so it can be said again in another language.
 
-    The `core.locale` twin of `core.ingest_text.Msg`: code that keeps messages as plain strings
+    A phrase of a module's own table (see `Localized`): code that keeps messages as plain strings
     (lists of notes and warnings, progress callbacks, the CLI, logs) sees the English text;
     `text_in` says it in the user's language, and `phrase_dicts` gives the structured form to
     store beside the English (read back with `texts_in`)::
@@ -157,14 +174,10 @@ def _local_text(table, key, values) -> LocalText:
 
 
 def text_in(text, lang: str) -> str:
-    """`text` in `lang` when it can be said there (a `LocalText`, a `Phrase`, an ingest `Msg`),
-    else as it is (data, or text stored before it carried its phrase)."""
-    if isinstance(text, LocalText | Phrase):
+    """`text` in `lang` when it can be said there (a `Localized` or a `Phrase`), else as it is
+    (data, or text stored before it carried its phrase)."""
+    if isinstance(text, Localized | Phrase):
         return text.text(lang)
-    from core.ingest_text import Msg, render  # late: ingest_text is the bigger module
-
-    if isinstance(text, Msg):
-        return render(text, lang)
     return "" if text is None else str(text)
 
 

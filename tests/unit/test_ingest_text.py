@@ -386,7 +386,7 @@ def test_dataset_errors_are_english_and_chinese():
 
 def test_unknown_table_error_and_demo_label_are_chinese(tmp_path):
     from core.datasets import create_demo_dataset
-    from core.ingest_text import error_message
+    from core.locale import error_text
     from core.workspace import Workspace
 
     with pytest.raises(ValueError) as info:
@@ -394,12 +394,30 @@ def test_unknown_table_error_and_demo_label_are_chinese(tmp_path):
     assert str(info.value) == (
         "unknown table 'invoices' (expected one of customers, orders, products, reviews)"
     )
-    assert render(error_message(info.value), "zh") == (
+    assert error_text(info.value, "zh") == (
         "未知的表 'invoices'（应为 customers, orders, products, reviews 之一）"
     )
-    assert error_message(ValueError("plain")) == "plain"  # errors without a message: their text
+    assert error_text(ValueError("plain"), "zh") == "plain"  # errors without a message: as is
     ws = Workspace(tmp_path / "ws")
     create_demo_dataset(ws, n_customers=60, seed=1234)
     rep = ws.load_reports("demo")[0]
     assert rep["file"] == "demo store (seed 1234)"  # no thousands separator in a seed
     assert localize(rep["file"], rep["file_i18n"], "zh") == "演示商店（随机种子 1234）"
+
+
+def test_every_kind_of_said_text_is_one_type_for_the_interface():
+    """An ingest Msg and a module's LocalText are both `Localized`: the pages say either with
+    `text_in` / `error_text`, and both still read as their English text."""
+    from core.ingest import IngestError
+    from core.locale import Localized, LocalizedError, LocalText, error_text, text_in
+    from core.segment import RUN_NOTES
+
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    msg = Msg("gzip_note")
+    note = LocalText(RUN_NOTES, "no_text")
+    assert isinstance(msg, Localized) and isinstance(note, Localized)
+    assert msg == "file was gzip-compressed; decompressed" and text_in(msg, "zh") != msg
+    assert cjk.search(text_in(msg, "zh")) and cjk.search(text_in(note, "zh"))
+    err = IngestError(Msg("file_empty", name="a.csv"))
+    assert error_text(err, "zh") == text_in(err.message, "zh") and "a.csv" in error_text(err, "zh")
+    assert isinstance(LocalizedError(RUN_NOTES, "no_text"), ValueError)
