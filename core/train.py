@@ -53,6 +53,9 @@ class TrainConfig:
     seed: int = 0
     class_weights: bool = True
     bucket_by_length: bool = True
+    # Progress (`on_step`) at most this often, and at the last step of each epoch: reading the
+    # loss waits for the GPU, so it is summed on the device and read once per report.
+    report_seconds: float = 0.5
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -302,6 +305,9 @@ def train(
     status = "done"
     stopped_early = False
     epoch = int(state["epoch"])
+    loss_sum = torch.zeros((), device=device)  # losses of the steps since the last report
+    loss_steps = 0
+    last_report = -math.inf
     while epoch < cfg.epochs:
         batches = train_b.order(batch_size, cfg.seed, epoch, cfg.bucket_by_length)
         start_batch = int(state["batch_in_epoch"])
@@ -346,17 +352,23 @@ def train(
                 opt.zero_grad(set_to_none=True)
                 state["step"] += 1
                 elapsed = time.perf_counter() - t_start
-                if cb.on_step:
+                loss_sum += loss.detach() * accum
+                loss_steps += 1
+                due = elapsed - last_report >= cfg.report_seconds or i == len(batches)
+                if cb.on_step and due:
                     cb.on_step(
                         {
                             "step": state["step"],
                             "total_steps": total_steps,
                             "epoch": epoch,
-                            "loss": float(loss.detach()) * accum,
+                            "loss": float(loss_sum) / loss_steps,  # mean since the last report
                             "lr": sched.get_last_lr()[-1],
                             "samples_per_s": state["samples"] / max(elapsed, 1e-9),
                         }
                     )
+                if due:
+                    loss_sum.zero_()
+                    loss_steps, last_report = 0, elapsed
                 if cfg.checkpoint_every and state["step"] % cfg.checkpoint_every == 0:
                     state["seconds"] = elapsed
                     save_checkpoint()

@@ -178,3 +178,25 @@ def test_preprocessor_errors_name_the_column():
         pre.transform(pd.DataFrame({"b": [1]}))
     with pytest.raises(ValueError, match="'a' is not numeric"):
         pre.transform(pd.DataFrame({"a": ["x", "y"]}))
+
+
+def test_progress_is_reported_at_most_every_report_seconds_with_the_mean_loss(tiny):
+    """Reading the loss waits for the GPU: between reports it is summed on the device, and a
+    report gives the mean over the steps since the previous one (last step of an epoch always)."""
+    tr, _ = _data(64, 11)
+    va, _ = _data(16, 12)
+    runs = {}
+    for every in (0.0, 3600.0):
+        torch.manual_seed(0)  # the same head for both runs
+        model, tok = _model(tiny)
+        steps = []
+        cfg = TrainConfig(epochs=2, batch_size=8, lr=3e-3, head_lr=3e-3, report_seconds=every)
+        train(model, tok, tr, va, cfg, TrainCallbacks(on_step=steps.append))
+        runs[every] = steps
+    each, rare = runs[0.0], runs[3600.0]
+    assert [s["step"] for s in each] == list(range(1, 17))  # 8 steps per epoch, every one
+    assert [s["step"] for s in rare] == [1, 8, 16]  # the first, then each epoch's last
+    losses = [s["loss"] for s in each]
+    assert rare[0]["loss"] == pytest.approx(losses[0], rel=1e-5)
+    assert rare[1]["loss"] == pytest.approx(np.mean(losses[1:8]), rel=1e-5)
+    assert rare[2]["loss"] == pytest.approx(np.mean(losses[8:16]), rel=1e-5)
