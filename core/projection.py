@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -50,6 +51,44 @@ def cached_umap(
     return coords
 
 
+def import_umap():
+    """umap-learn, its numba functions compiled with numba's on-disk cache on.
+
+    umap-learn declares most of its functions without ``cache=True``, so every fresh process
+    (each background job is one) compiled them again: about 20 s before a map's first point.
+    `numba.njit` / `numba.jit` are wrapped while umap (and pynndescent) are first imported so
+    their functions cache to ``$NUMBA_CACHE_DIR`` (default ``~/.cache/numba``); numba checks
+    each cached entry against its source file, so upgrades recompile. A function numba cannot
+    cache is compiled as before.
+    """
+    os.environ.setdefault(
+        "NUMBA_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "numba")
+    )
+    if "umap" in sys.modules:
+        return sys.modules["umap"]
+    import numba
+
+    originals = numba.njit, numba.jit
+
+    def cached(original):
+        def decorator(*args, **kwargs):
+            if len(args) == 1 and callable(args[0]) and not kwargs:  # bare @njit
+                return original(cache=True)(args[0])
+            kwargs.setdefault("cache", True)
+            return original(*args, **kwargs)
+
+        return decorator
+
+    numba.njit, numba.jit = cached(numba.njit), cached(numba.jit)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", numba.NumbaWarning)  # "cannot cache …"
+            import umap
+    finally:
+        numba.njit, numba.jit = originals
+    return umap
+
+
 def fit_umap(X: np.ndarray, spec: ProjectionSpec | None = None) -> np.ndarray:
     """(n, 2) float32 coordinates for the rows of X."""
     spec = spec or ProjectionSpec()
@@ -63,10 +102,7 @@ def fit_umap(X: np.ndarray, spec: ProjectionSpec | None = None) -> np.ndarray:
             proj = Xc @ vt[:2].T
             out[:, : proj.shape[1]] = proj
         return out
-    os.environ.setdefault(
-        "NUMBA_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "numba")
-    )
-    import umap
+    umap = import_umap()
 
     reducer = umap.UMAP(
         n_neighbors=min(spec.n_neighbors, n - 1),

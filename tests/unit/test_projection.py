@@ -28,3 +28,24 @@ def test_sample_fit_then_transform_path():
 def test_tiny_inputs_do_not_crash():
     assert fit_umap(np.zeros((1, 3), np.float32)).shape == (1, 2)
     assert fit_umap(np.eye(3, dtype=np.float32)).shape == (3, 2)
+
+
+def test_umap_functions_are_compiled_into_numba_disk_cache(tmp_path):
+    """A fresh process (each background job) loads umap's compiled code from disk instead of
+    compiling it again: its functions are cached in $NUMBA_CACHE_DIR."""
+    import os
+    import subprocess
+    import sys
+
+    cache = tmp_path / "numba"
+    code = (
+        "import numpy as np\n"
+        "from core.projection import fit_umap\n"
+        "X = np.random.default_rng(0).normal(size=(300, 8)).astype(np.float32)\n"
+        "assert fit_umap(X).shape == (300, 2)\n"
+    )
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=600)
+    cached = {p.name.split("-")[0] for p in cache.rglob("*.nbi")}
+    # umap-learn declares these without cache=True; import_umap turns the cache on for them
+    assert {"umap_.smooth_knn_dist", "umap_.compute_membership_strengths"} <= cached, cached
