@@ -22,6 +22,7 @@ from core.ingest import SUPPORTED_EXTENSIONS
 from core.locale import error_text
 from core.pipeline import segment_names
 from dashboard import state
+from dashboard.components.charts import plotly_config
 from dashboard.components.empty import require_segment_run
 from dashboard.components.format import fmt_int, fmt_money, fmt_pct
 from dashboard.i18n import current_language, t
@@ -251,7 +252,9 @@ def _forest(tbl) -> go.Figure:
 
 st.subheader(t("campaigns.uplift_heading"))
 if (table["verdict"] != TOO_FEW).sum() > 1:
-    st.plotly_chart(_forest(table), width="stretch", key=f"forest_{camp.id}")
+    st.plotly_chart(
+        _forest(table), width="stretch", config=plotly_config(), key=f"forest_{camp.id}"
+    )
 rows = []
 for r in table.itertuples(index=False):
     few = r.verdict == TOO_FEW

@@ -18,7 +18,7 @@ from core.ingest import IngestError, guess_mapping, guess_table, ingest, read_ra
 from core.locale import error_text
 from core.schema import SCHEMAS, TABLES
 from dashboard import state
-from dashboard.components.format import fmt_int
+from dashboard.components.format import fmt_int, missing_as_dash
 from dashboard.components.report import render_report
 from dashboard.i18n import LANGUAGES, current_language, t, translate
 
@@ -129,7 +129,7 @@ for f in files or []:
         )
         mapping = _mapping_editor(raw.df, table, digest)
         with st.expander(t("data.preview_raw")):
-            st.dataframe(raw.df.head(20), hide_index=True, width="stretch")
+            st.dataframe(missing_as_dash(raw.df.head(20)), hide_index=True, width="stretch")
         plans.append((raw, table, mapping))
 
 if plans:
@@ -196,11 +196,21 @@ tab_objs = st.tabs(
 for name, tab in zip(tables, tab_objs, strict=True):
     with tab:
         df = ws.load_table(ds.id, name)
-        st.dataframe(df.head(1000), hide_index=True, width="stretch")
+        st.dataframe(missing_as_dash(df.head(1000)), hide_index=True, width="stretch")
         if len(df) > 1000:
             st.caption(t("data.first_rows", shown=fmt_int(1000), total=fmt_int(len(df))))
 
 # -------------------------------------------------------------------------- dataset list
+
+
+def _when(stamp: str) -> str:
+    """A stored ISO time (UTC) as the run pickers show times: 2026-01-31 18:29."""
+    try:
+        return f"{pd.Timestamp(stamp):%Y-%m-%d %H:%M}"
+    except ValueError:
+        return stamp
+
+
 st.subheader(t("data.all_datasets"))
 all_ds = ws.list_datasets()
 listing = pd.DataFrame(
@@ -211,7 +221,7 @@ listing = pd.DataFrame(
             "source": d.source,
             "customers": d.n_customers,
             **{name: d.tables.get(name) for name in TABLES},
-            "created": d.created_at,
+            "created": _when(d.created_at),
         }
         for d in all_ds
     ]
@@ -222,7 +232,10 @@ st.dataframe(
     width="stretch",
     column_config={
         **{col: t(f"data.listing.{col}") for col in ("id", "name", "source", "created")},
-        **table_labels,
+        **{
+            name: st.column_config.NumberColumn(label, format="localized")
+            for name, label in table_labels.items()
+        },
     },
 )
 with st.expander(t("data.delete_heading")):

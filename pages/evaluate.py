@@ -20,7 +20,7 @@ from core.locale import error_text
 from core.targets import class_label, target_kind, warnings_in
 from core.trust import cell_customers, reviews_for
 from dashboard import state
-from dashboard.components.charts import PALETTE, confusion_grid, highlight_map
+from dashboard.components.charts import PALETTE, confusion_grid, highlight_map, plotly_config
 from dashboard.components.format import fmt_int
 from dashboard.i18n import DEFAULT, catalogue, current_language, t
 from dashboard.navigation import page
@@ -170,6 +170,7 @@ def _linked_cell(event) -> None:
                     t("evaluate.cell.map_label", true=_cls(true_cls), predicted=_cls(pred_cls)),
                 ),
                 width="stretch",
+                config=plotly_config(),
                 key="ev_linked_map",
             )
             st.caption(t("evaluate.cell.map_caption", run=seg_run, count=fmt_int(on_map)))
@@ -296,6 +297,7 @@ with c1:
     event = st.plotly_chart(
         confusion_grid(ev.confusion, classes, text, z, shown=[_cls(c) for c in classes]),
         width="stretch",
+        config=plotly_config(),
         key=f"ev_confusion_{run_id}_{names.index(model_name)}",
         on_select="rerun",
         selection_mode=("points",),
@@ -325,7 +327,12 @@ for i, (cls, d) in enumerate(ev.roc.items()):
     )
 roc.add_trace(
     go.Scatter(
-        x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dot", color="#999"), showlegend=False
+        x=[0, 1],
+        y=[0, 1],
+        mode="lines",
+        line=dict(dash="dot", color="#999"),
+        showlegend=False,
+        hoverinfo="skip",  # the chance diagonal: unnamed, its hover would say "trace 2"
     )
 )
 roc.update_layout(
@@ -336,7 +343,7 @@ roc.update_layout(
     yaxis_title=t("evaluate.roc.y"),
     legend=dict(font_size=10),
 )
-c3.plotly_chart(roc, width="stretch", key="ev_roc")
+c3.plotly_chart(roc, width="stretch", config=plotly_config(), key="ev_roc")
 pr = go.Figure()
 for i, (cls, d) in enumerate(ev.pr.items()):
     pr.add_trace(
@@ -356,7 +363,7 @@ pr.update_layout(
     yaxis_title=t("evaluate.pr.y"),
     legend=dict(font_size=10),
 )
-c4.plotly_chart(pr, width="stretch", key="ev_pr")
+c4.plotly_chart(pr, width="stretch", config=plotly_config(), key="ev_pr")
 cal = ev.calibration
 calf = go.Figure()
 if cal.get("prob_pred"):
@@ -392,7 +399,7 @@ calf.update_layout(
     yaxis_title=t("evaluate.calibration.y"),
     showlegend=False,
 )
-c5.plotly_chart(calf, width="stretch", key="ev_cal")
+c5.plotly_chart(calf, width="stretch", config=plotly_config(), key="ev_cal")
 
 if ev.macro_auc is not None and not np.isnan(ev.macro_auc):
     st.caption(

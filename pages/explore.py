@@ -25,7 +25,13 @@ from core.pipeline import (
 )
 from core.targets import class_label, target_kind
 from dashboard import state
-from dashboard.components.charts import customer_map, highlight_map, is_categorical, lookalike_map
+from dashboard.components.charts import (
+    customer_map,
+    highlight_map,
+    is_categorical,
+    lookalike_map,
+    plotly_config,
+)
 from dashboard.components.empty import require_segment_run
 from dashboard.components.format import fmt_int, fmt_money, fmt_pct
 from dashboard.components.map_points import (
@@ -142,7 +148,7 @@ event = st.plotly_chart(
     on_select="rerun",
     selection_mode=("points", "box", "lasso"),
     width="stretch",
-    config={"scrollZoom": True, "displaylogo": False},
+    config=plotly_config(scrollZoom=True, displaylogo=False),
 )
 selection = event.selection if event and event.selection else None
 in_selection = selected_mask(seg, selection, sampled=sampled, colour=colour)
@@ -214,6 +220,7 @@ elif source == CELL:
     st.plotly_chart(
         highlight_map(seg, wanted, cell_label),
         width="stretch",
+        config=plotly_config(),
         key=f"explore_cell_map_{run.id}",
     )
     source_key = f"cell:{linked['run_id']}:{linked['true']}:{linked['predicted']}"
@@ -397,7 +404,7 @@ st.plotly_chart(
     lookalike_map(seg, sel["customer_id"], look["customer_id"]),
     key="explore_lookalike_map",
     width="stretch",
-    config={"displaylogo": False},
+    config=plotly_config(displaylogo=False),
 )
 st.dataframe(
     look_list.head(1000),

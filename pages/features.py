@@ -12,8 +12,10 @@ from core.datasets import FeatureConfig, compute_dataset_features, feature_engin
 from core.features import SOURCES, FeatureSQLError, validate_custom_feature
 from core.locale import error_text
 from dashboard import state
+from dashboard.components.charts import plotly_config
 from dashboard.components.empty import require_dataset
 from dashboard.components.format import feature_names_in, fmt_int, fmt_value
+from dashboard.i18n import catalogue as catalogue_strings
 from dashboard.i18n import current_language, t
 
 st.title(t("features.title"))
@@ -53,12 +55,35 @@ st.caption(
         + ([t("features.category_shares", count=len(categories))] if categories else [])
     )
 )
+lang = current_language()
+SHARE_PREFIX = "Share of purchase value spent on "
+
+
+def _description(f) -> str:
+    """The catalogue's description in the interface language (core keeps it in English); a
+    custom feature's own description is the user's and is shown as written."""
+    if lang == "en":
+        return f.description
+    if f.group == "Custom":
+        own = f.description != f"Custom: {f.sql}"
+        return f.description if own else t("features.desc.custom", sql=f.sql)
+    if f.name.startswith("share_") and f.description.startswith(SHARE_PREFIX):
+        return t("features.desc.share", category=f.description.removeprefix(SHARE_PREFIX))
+    key = f"features.desc.{f.name}"
+    return t(key) if key in catalogue_strings("en") else f.description
+
+
+def _group(group: str) -> str:
+    key = f"features.groups.{group}"
+    return t(key) if key in catalogue_strings("en") else group
+
+
 rows = [
     {
         "use": f.name not in config.disabled,
         "feature": f.name,
-        "group": f.group,
-        "description": f.description,
+        "group": _group(f.group),
+        "description": _description(f),
         "table": f.source,
         "SQL": f.sql,
     }
@@ -154,11 +179,19 @@ for note in table.notes_in(current_language()):
 st.caption(t("features.shape", customers=fmt_int(len(table.data)), features=len(table.features)))
 units = {f.name: f.unit for f in table.features}
 
+names = [f.name for f in table.features]
+# In Chinese the picker, the tables and the axis name the feature next to its id (the id is what
+# SQL uses).
+shown_names = {
+    n: n if label == n else t("features.feature_named", label=label, feature=n)
+    for n, label in feature_names_in(names, lang).items()
+}
+
 stats = table.data.drop(columns=["customer_id"]).describe(percentiles=[0.5]).T
 stats["missing"] = table.data.drop(columns=["customer_id"]).isna().sum()
 summary = pd.DataFrame(
     {
-        "feature": stats.index,
+        "feature": [shown_names.get(n, n) for n in stats.index],
         "mean": [fmt_value(v, units.get(n, "")) for n, v in stats["mean"].items()],
         "median": [fmt_value(v, units.get(n, "")) for n, v in stats["50%"].items()],
         "min": [fmt_value(v, units.get(n, "")) for n, v in stats["min"].items()],
@@ -174,12 +207,6 @@ st.dataframe(
 )
 
 st.subheader(t("features.distribution"))
-names = [f.name for f in table.features]
-# In Chinese the picker and the axis name the feature next to its id (the id is what SQL uses).
-shown_names = {
-    n: n if label == n else t("features.feature_named", label=label, feature=n)
-    for n, label in feature_names_in(names, current_language()).items()
-}
 chosen = st.selectbox(
     t("features.dist_feature"),
     names,
@@ -194,6 +221,11 @@ clip = st.toggle(
 if clip and len(values):
     values = values[values <= values.quantile(0.99)]
 fig = px.histogram(values, x=chosen, nbins=50, color_discrete_sequence=["#0072B2"])
+# plotly express's hover says "recency_days=0 - 19<br>count=437": say it in the page's words.
+fig.update_traces(
+    hovertemplate=f"{shown_names[chosen]}: %{{x}}<br>{t('features.dist_yaxis')}: %{{y:,}}"
+    "<extra></extra>"
+)
 fig.update_layout(
     height=320,
     margin=dict(l=10, r=10, t=10, b=10),
@@ -201,7 +233,7 @@ fig.update_layout(
     yaxis_title=t("features.dist_yaxis"),
     xaxis_title=shown_names[chosen],
 )
-st.plotly_chart(fig, width="stretch", key="dist_chart")
+st.plotly_chart(fig, width="stretch", config=plotly_config(), key="dist_chart")
 
 with st.expander(t("features.sql_heading")):
     st.code(table.sql, language="sql")

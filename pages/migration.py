@@ -23,7 +23,7 @@ from core.migration import (
 )
 from core.pipeline import segment_names
 from dashboard import state
-from dashboard.components.charts import NOISE_COLOUR, segment_colours
+from dashboard.components.charts import NOISE_COLOUR, plotly_config, segment_colours
 from dashboard.components.empty import require_dataset
 from dashboard.components.format import fmt_int, fmt_money, fmt_pct
 from dashboard.i18n import current_language, t
@@ -250,7 +250,7 @@ def _sankey(flows: pd.DataFrame) -> go.Figure:
     return fig
 
 
-st.plotly_chart(_sankey(flows), width="stretch", key="mig_sankey")
+st.plotly_chart(_sankey(flows), width="stretch", config=plotly_config(), key="mig_sankey")
 
 st.subheader(t("migration.largest"))
 by = st.radio(

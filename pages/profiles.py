@@ -32,7 +32,7 @@ from core.trust import (
 )
 from core.workspace import atomic_write_json
 from dashboard import state
-from dashboard.components.charts import segment_colours
+from dashboard.components.charts import plotly_config, segment_colours
 from dashboard.components.empty import require_segment_run
 from dashboard.components.format import fmt_int, fmt_money, fmt_pct
 from dashboard.i18n import current_language, t
@@ -133,6 +133,7 @@ def _radar(p, colour: str, other=None) -> go.Figure:
                 name=saved_names.get(prof.segment, prof.name),
                 line_color=col,
                 opacity=0.7,
+                hovertemplate="%{theta}: z = %{r:.2f}",
             )
         )
     fig.update_layout(
@@ -172,7 +173,10 @@ for i in range(0, len(profiles), 2):
             if p.traits:
                 st.markdown(" ".join(f"`{trait_label(trait, lang)}`" for trait in p.traits))
             st.plotly_chart(
-                _radar(p, colours[p.segment]), width="stretch", key=f"radar_{p.segment}"
+                _radar(p, colours[p.segment]),
+                width="stretch",
+                config=plotly_config(),
+                key=f"radar_{p.segment}",
             )
             if p.top_categories:
                 st.markdown(
@@ -204,7 +208,9 @@ if len(ids) >= 2:
     if a != b:
         pa = next(p for p in profiles if p.segment == a)
         pb = next(p for p in profiles if p.segment == b)
-        c1.plotly_chart(_radar(pa, colours[a], pb), width="stretch", key="cmp_radar")
+        c1.plotly_chart(
+            _radar(pa, colours[a], pb), width="stretch", config=plotly_config(), key="cmp_radar"
+        )
         table = compare_segments(profiles, a, b)
         table["feature"] = table["feature"].map(_feature_name)
         cols = ("feature", "mean_a", "mean_b", "ratio", "z_a", "z_b", "z_diff")
@@ -264,6 +270,10 @@ summary = trust_summary(seg_conf, margins, stability, lang=lang)
 if is_rfm:
     summary["verdict"] = t("profiles.verdict_rfm")
 summary.insert(1, "name", [saved_names.get(s, name_of.get(s, s)) for s in summary["segment"]])
+# Not checked yet: a dash, not the grid's own (English) "None" for an empty number.
+unchecked = bool(summary["stability"].isna().all())
+if unchecked:
+    summary["stability"] = "—"
 st.dataframe(
     summary,
     hide_index=True,
@@ -278,8 +288,14 @@ st.dataframe(
         "borderline_share": st.column_config.NumberColumn(
             t("profiles.col_borderline"), format="percent", help=t("profiles.col_borderline_help")
         ),
-        "stability": st.column_config.NumberColumn(
-            t("profiles.col_stability"), format="%.2f", help=t("profiles.col_stability_help")
+        "stability": (
+            st.column_config.TextColumn(
+                t("profiles.col_stability"), help=t("profiles.col_stability_help")
+            )
+            if unchecked
+            else st.column_config.NumberColumn(
+                t("profiles.col_stability"), format="%.2f", help=t("profiles.col_stability_help")
+            )
         ),
         "verdict": st.column_config.TextColumn(
             t("profiles.col_verdict"), help=t("profiles.col_verdict_help")

@@ -25,6 +25,7 @@ from core.recommend import (
     with_product_info,
 )
 from dashboard import state
+from dashboard.components.charts import plotly_config
 from dashboard.components.empty import require_dataset, require_segment_run
 from dashboard.components.format import fmt_int, fmt_pct
 from dashboard.i18n import current_language, t
@@ -188,10 +189,10 @@ with st.expander(t("recommend.curves_heading")):
     fig.update_layout(
         height=300,
         margin=dict(l=10, r=10, t=10, b=10),
-        xaxis_title="N",
+        xaxis_title=t("recommend.curve.x"),
         yaxis_tickformat=".0%",
     )
-    st.plotly_chart(fig, width="stretch", key="rec_curves")
+    st.plotly_chart(fig, width="stretch", config=plotly_config(), key="rec_curves")
 
 # ------------------------------------------------------------------ per segment
 st.subheader(t("recommend.top_heading", n=n))

@@ -11,6 +11,7 @@ from core.jobs import submit
 from core.pipeline import SegmentationParams, load_segments, load_vectors
 from core.segment import METHOD_LABELS, METHODS, k_selection, method_label, run_notes
 from dashboard import state
+from dashboard.components.charts import plotly_config
 from dashboard.components.empty import require_dataset
 from dashboard.components.format import fmt_int, fmt_pct
 from dashboard.components.jobs import current_job, job_progress
@@ -218,7 +219,7 @@ fig = go.Figure(go.Bar(x=sizes.index.astype(str), y=sizes.values, marker_color="
 fig.update_layout(
     height=300, margin=dict(l=10, r=10, t=10, b=10), yaxis_title=t("segments.yaxis_customers")
 )
-c2.plotly_chart(fig, width="stretch", key="seg_sizes")
+c2.plotly_chart(fig, width="stretch", config=plotly_config(), key="seg_sizes")
 for note in run_notes(run.summary, lang):
     st.caption(t("segments.note", note=note))
 st.caption(t("segments.seconds", seconds=run.summary.get("seconds", "?")))
@@ -290,7 +291,7 @@ else:
                 )
             plots.add_vline(x=suggested, line_dash="dot", line_color="#D55E00", row=1, col=i)
         plots.update_layout(height=300, showlegend=False, margin=dict(l=10, r=10, t=40, b=10))
-        st.plotly_chart(plots, width="stretch", key="k_plots")
+        st.plotly_chart(plots, width="stretch", config=plotly_config(), key="k_plots")
         st.info(
             t("segments.suggested", k=suggested, method=method_label(k_m, lang)),
             icon=":material/lightbulb:",

@@ -15,6 +15,7 @@ from core.jobs import is_job, read_status, resume, state_label, submit
 from core.locale import error_text, text_in
 from core.targets import class_label, warnings_in
 from dashboard import state
+from dashboard.components.charts import plotly_config
 from dashboard.components.empty import require_dataset
 from dashboard.components.format import feature_names_in, fmt_int, fmt_pct
 from dashboard.components.jobs import current_job, job_progress
@@ -268,7 +269,9 @@ def _curves(run_dir) -> None:
             title=t("train.curves.loss_title"),
             xaxis_title=t("train.curves.step"),
         )
-        c1.plotly_chart(fig, width="stretch", key=f"loss_{run_dir.name}_{len(steps)}")
+        c1.plotly_chart(
+            fig, width="stretch", config=plotly_config(), key=f"loss_{run_dir.name}_{len(steps)}"
+        )
     if evals:
         fig = go.Figure()
         fig.add_trace(
@@ -296,7 +299,9 @@ def _curves(run_dir) -> None:
             xaxis_title=t("train.curves.epoch"),
             yaxis_range=[0, 1],
         )
-        c2.plotly_chart(fig, width="stretch", key=f"val_{run_dir.name}_{len(evals)}")
+        c2.plotly_chart(
+            fig, width="stretch", config=plotly_config(), key=f"val_{run_dir.name}_{len(evals)}"
+        )
 
 
 @st.fragment(run_every="2s")

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.i18n import t
+from dashboard.components.format import feature_names_in
+from dashboard.i18n import current_language, t
 
 # Okabe–Ito, then Paul Tol's muted scheme: distinguishable with common colour-vision deficiencies.
 PALETTE = (
@@ -33,6 +34,59 @@ NOISE_COLOUR = "#BBBBBB"
 CONTINUOUS_SCALE = "Viridis"
 
 _HOVER_COLS = ("segment_name", "monetary", "frequency", "recency_days")
+
+# Plotly's own interface text (mode bar buttons, their notices, dates) in the interface language:
+# plotly.js's zh-CN locale, passed through the chart config because Streamlit's bundle registers
+# no locale. The mode bar's "Fullscreen" button is Streamlit's and stays English.
+_PLOTLY_LOCALES = {
+    "zh": {
+        "zh-CN": {
+            "dictionary": {
+                "Autoscale": "自动缩放",
+                "Box Select": "框选",
+                "Lasso Select": "套索选择",
+                "Pan": "平移",
+                "Zoom": "缩放",
+                "Zoom in": "放大",
+                "Zoom out": "缩小",
+                "Reset axes": "重置坐标轴",
+                "Reset": "重置",
+                "Reset view": "重置视图",
+                "Reset views": "重置视图",
+                "Download plot as a PNG": "下载图表（PNG）",
+                "Download plot as a png": "下载图表（PNG）",
+                "Download plot": "下载图表",
+                "Preparing image - this may take a few seconds": "正在生成图片，可能需要几秒钟",
+                "Taking snapshot - this may take a few seconds": "正在生成图片，可能需要几秒钟",
+                "Snapshot succeeded": "图片已生成",
+                "Sorry, there was a problem downloading your snapshot!": "抱歉，下载图片时出错！",
+                "Double-click to zoom back out": "双击恢复缩放",
+                "Double-click on legend to isolate one trace": "双击图例只显示这一项",
+                "Show closest data on hover": "悬停时显示最近的数据",
+                "Compare data on hover": "悬停时比较数据",
+                "Toggle Spike Lines": "切换辅助线",
+                "Toggle show closest data on hover": "切换悬停时显示最近的数据",
+                "Erase active shape": "擦除选中的形状",
+            },
+            "format": {
+                "days": ["星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"],
+                "shortDays": ["周日", "周一", "周二", "周三", "周四", "周五", "周六"],
+                "months": [f"{m}月" for m in range(1, 13)],
+                "shortMonths": [f"{m}月" for m in range(1, 13)],
+                "date": "%Y-%m-%d",
+            },
+        }
+    }
+}
+
+
+def plotly_config(**extra) -> dict:
+    """`st.plotly_chart(config=...)`: plotly's own interface text in this session's language."""
+    lang = current_language()
+    locales = _PLOTLY_LOCALES.get(lang)
+    if not locales:
+        return dict(extra)
+    return {"locale": next(iter(locales)), "locales": locales, **extra}
 
 
 def is_categorical(s: pd.Series) -> bool:
@@ -78,9 +132,11 @@ def _custom(df: pd.DataFrame) -> tuple[np.ndarray, str]:
     cols = ["customer_id"] + [c for c in _HOVER_COLS if c in df.columns]
     data = pd.DataFrame({c: _hover_values(df[c]) for c in cols}).to_numpy(dtype=object)
     lines = ["<b>%{customdata[0]}</b>"]
+    # Feature ids in English (what SQL and exports call them), short names in other languages.
+    names = feature_names_in(cols[1:], current_language())
     for i, c in enumerate(cols[1:], start=1):
         fmt = ":,.0f" if c == "monetary" else (":.0f" if c in ("frequency", "recency_days") else "")
-        label = t("charts.segment") if c == "segment_name" else c
+        label = t("charts.segment") if c == "segment_name" else names[c]
         lines.append(f"{label}: %{{customdata[{i}]{fmt}}}")
     return data, "<br>".join(lines) + "<extra></extra>"
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
+
 
 def _bad(x) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
@@ -59,3 +61,16 @@ def feature_names_in(names, lang: str, category_labels=None) -> dict[str, str]:
     from core.explain import feature_label
 
     return {n: feature_label(n, category_labels, lang=lang) for n in names}
+
+
+def missing_as_dash(df: pd.DataFrame) -> pd.DataFrame:
+    """`df` for display: empty text cells shown as "—" instead of the table's English "None".
+
+    Only text columns: a number column would turn into text (and lose its alignment and sort).
+    """
+    out = df.copy()
+    for col in out.columns:
+        s = out[col]
+        if (s.dtype == object or pd.api.types.is_string_dtype(s)) and s.isna().any():
+            out[col] = s.astype(object).where(s.notna(), "—")
+    return out

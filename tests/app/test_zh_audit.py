@@ -41,7 +41,7 @@ ICON = re.compile(r":material/[a-z_]+:|:[a-z]+\[|:(?:gray|blue|green|red|orange|
 # Names of methods, models, formats and tools, used as such in Chinese writing too.
 _TERMS = """
 Segment Studio English MiniLM all-MiniLM-L6-v2 default K-means MiniBatch HDBSCAN GMM UMAP RFM
-PCA Ward Transformer MLP Hugging Face HF token CSV TSV Parquet Excel JSON UTF BOM GBK GB18030
+PCA Ward Transformer MLP Hugging Face HF token CSV TSV Parquet Excel JSON UTF BOM GBK GB18030 PNG
 Latin SQL DuckDB getvariable ref_date FILTER WHERE CASE WHEN THEN ELSE END count sum snake_case
 ROC AUC PR AP F1 macro macro-F1 ARI TF-IDF Davies Bouldin Davies–Bouldin Hennig Newcombe Welch
 score UTC GPU CPU cuda cpu VIP Noise Cohen
@@ -289,3 +289,19 @@ def test_the_audit_finds_english(store):
     assert english_words("shipping was quick", allow) == ["shipping", "was", "quick"]
     assert english_words("**特色评论词：** shipping, quick", allow) == []
     assert english_words("- 评论常提到 shipping\n- shipping", allow) == ["shipping"]
+
+
+def test_feature_descriptions_follow_the_engine():
+    """The Features page shows the catalogue's descriptions translated (dashboard/locales/*/
+    features.toml, [desc]); the English source there must stay the engine's own text, so a
+    changed description in core/features.py is noticed and retranslated."""
+    from core.features import CATALOGUE, category_share_feature
+    from dashboard.i18n import catalogue
+
+    en, zh = catalogue("en"), catalogue("zh")
+    for f in CATALOGUE:
+        assert en[f"features.desc.{f.name}"] == f.description, f.name
+        assert CJK.search(zh[f"features.desc.{f.name}"]), f.name
+        assert f"features.groups.{f.group}" in en, f.group
+    share = category_share_feature("Home & Kitchen")
+    assert en["features.desc.share"].format(category="Home & Kitchen") == share.description
