@@ -132,16 +132,7 @@ def render_report(
         if rej:
             if rejected is not None and len(rejected):
                 shown = _localized_reasons(rejected.head(500), report, lang)
-                st.dataframe(
-                    shown,
-                    hide_index=True,
-                    width="stretch",
-                    column_config={
-                        "_row": st.column_config.NumberColumn(t("report.col_row"), format="%d"),
-                        "_column": t("report.col_column"),
-                        "_reason": t("report.col_reason"),
-                    },
-                )
+                _rejections_table(shown, prefix="_")
                 st.download_button(
                     t("report.download_rejected", count=fmt_int(len(rejected))),
                     to_safe_csv_bytes(rejected),
@@ -157,14 +148,20 @@ def render_report(
                         localize(e, s, lang) for e, s in zip(listed["reason"], stored, strict=True)
                     ]
                 listed = listed.drop(columns=["reason_i18n"], errors="ignore")
-                st.dataframe(
-                    listed,
-                    hide_index=True,
-                    width="stretch",
-                    column_config={
-                        "row": st.column_config.NumberColumn(t("report.col_row"), format="%d"),
-                        "column": t("report.col_column"),
-                        "value": t("report.col_value"),
-                        "reason": t("report.col_reason"),
-                    },
-                )
+                _rejections_table(listed, prefix="")
+
+
+def _rejections_table(df: pd.DataFrame, *, prefix: str) -> None:
+    """Rejected rows (`prefix` "_": the reader's `_row`/`_column`/`_reason` beside the raw
+    fields) or the report's list of rejections, with headers in the session's language."""
+    st.dataframe(
+        df,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            f"{prefix}row": st.column_config.NumberColumn(t("report.col_row"), format="%d"),
+            f"{prefix}column": t("report.col_column"),
+            f"{prefix}value": t("report.col_value"),
+            f"{prefix}reason": t("report.col_reason"),
+        },
+    )

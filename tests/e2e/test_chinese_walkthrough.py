@@ -24,6 +24,7 @@ import pytest
 from core.cli import serve_app
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "app"))
+from test_new_user_path import SETTLED_JS  # noqa: E402
 from test_zh_audit import CJK, _allowlist, english_words  # noqa: E402
 
 pytestmark = pytest.mark.e2e
@@ -70,18 +71,6 @@ POINT_JS = """([n, i, k]) => {
   return [r.left + xa.c2p(xa.d2c(t.x[k])), r.top + ya.c2p(ya.d2c(t.y[k]))];
 }"""
 HOVER_JS = "() => [...document.querySelectorAll('.hoverlayer text')].map(t => t.textContent)"
-
-SETTLED_JS = """(calmMs) => {
-  const busy = document.querySelector('[data-testid="stStatusWidget"]')
-    || document.querySelector('[data-stale="true"]')
-    || document.querySelector('[data-testid="stSkeleton"]')
-    || document.querySelector('[data-testid="stSpinner"]')
-    || [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
-         .some(c => !c.querySelector('.main-svg'));
-  const now = performance.now();
-  if (busy || window.__e2eCalmSince === undefined) window.__e2eCalmSince = now;
-  return !busy && now - window.__e2eCalmSince >= calmMs;
-}"""
 
 
 @pytest.fixture(scope="module")
