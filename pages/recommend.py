@@ -141,26 +141,15 @@ st.subheader(t("recommend.eval_heading"))
 ev = RankingEvaluation.from_dict(meta["evaluation"][str(exclude).lower()])
 at = ev.at(n)
 e1, e2, e3, e4, e5 = st.columns(5)
-e1.metric(
-    t("recommend.hit_rate", n=n),
-    fmt_pct(at["model_hit_rate"]),
-    delta=t(
-        "recommend.vs_popularity",
-        delta=f"{(at['model_hit_rate'] - at['popularity_hit_rate']) * 100:+.1f}",
-    ),
-    help=t("recommend.hit_rate_help"),
-)
-e2.metric(t("recommend.hit_rate_popularity", n=n), fmt_pct(at["popularity_hit_rate"]))
-e3.metric(
-    t("recommend.recall", n=n),
-    fmt_pct(at["model_recall"]),
-    delta=t(
-        "recommend.vs_popularity",
-        delta=f"{(at['model_recall'] - at['popularity_recall']) * 100:+.1f}",
-    ),
-    help=t("recommend.recall_help"),
-)
-e4.metric(t("recommend.recall_popularity", n=n), fmt_pct(at["popularity_recall"]))
+for (model_col, pop_col), measure in zip(((e1, e2), (e3, e4)), ("hit_rate", "recall"), strict=True):
+    ours, popular = at[f"model_{measure}"], at[f"popularity_{measure}"]
+    model_col.metric(
+        t(f"recommend.{measure}", n=n),
+        fmt_pct(ours),
+        delta=t("recommend.vs_popularity", delta=f"{(ours - popular) * 100:+.1f}"),
+        help=t(f"recommend.{measure}_help"),
+    )
+    pop_col.metric(t(f"recommend.{measure}_popularity", n=n), fmt_pct(popular))
 e5.metric(
     t("recommend.test_customers"),
     fmt_int(ev.test_customers),
