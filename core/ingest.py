@@ -638,7 +638,15 @@ def _check_text(text: str, name: str) -> str:
 
 # ----------------------------------------------------------------------- text: CSV parsing
 _DELIMS = (",", ";", "\t", "|")
-_DELIM_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+# Runs of spaces and tabs (fixed-width-looking logs such as `00001 19970101 1 11.77`): never a
+# delimiter of the file as written; such text is rewritten tab-separated before parsing.
+_WHITESPACE = " "
+_DELIM_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe", _WHITESPACE: "whitespace"}
+_WS_RUN = re.compile(r"[ \t]+")
+_WS_EDGES = re.compile(r"^[ \t]+|[ \t]+(?=\r?$)", flags=re.MULTILINE)
+# One field of a whitespace-separated line: quoted parts ("John Smith") keep their spaces; a
+# quote never closed is an ordinary character.
+_WS_FIELD = re.compile(r'(?:"(?:[^"]|"")*"|[^ \t"]+)+|[^ \t]+')
 
 
 def _sample_records(sample: str, delim: str, k: int = 100) -> list[list[str]]:
@@ -658,6 +666,10 @@ def _sample_records(sample: str, delim: str, k: int = 100) -> list[list[str]]:
 
 
 def _sniff_delimiter(sample: str, ext: str) -> str:
+    """The delimiter of a text file: the one that splits the sampled records into the most
+    consistent number of fields (then the most fields); runs of whitespace (`_WHITESPACE`)
+    when none of the single characters does and whitespace gives every record the header's
+    number of fields."""
     best, best_score = None, (0.0, 0)
     order = ("\t", ",", ";", "|") if ext in (".tsv", ".tab") else _DELIMS
     for d in order:
@@ -670,9 +682,60 @@ def _sniff_delimiter(sample: str, ext: str) -> str:
         score = (round(consistent, 2), width)
         if score > best_score:
             best, best_score = d, score
+    if best_score[0] < _CONSISTENT and _whitespace_consistent(sample):
+        return _WHITESPACE
     if best is None:
         return "\t" if ext in (".tsv", ".tab") else ","
     return best
+
+
+# Share of sampled records with the header's number of fields for a delimiter to be
+# "consistent".
+_CONSISTENT = 0.9
+
+
+def _whitespace_consistent(sample: str) -> bool:
+    """Whether runs of whitespace split the header and (nearly) every sampled record into the
+    same number (two or more) of fields. Free text on one column has a varying number of
+    words per line, so it stays one column."""
+    rows = _sample_records(_whitespace_to_tabs(sample), "\t", 50)
+    if len(rows) < 2 or len(rows[0]) < 2:
+        return False
+    width = len(rows[0])
+    body = rows[1:]
+    return sum(len(r) == width for r in body) / len(body) >= _CONSISTENT
+
+
+def _whitespace_to_tabs(text: str) -> str:
+    """A whitespace-separated text rewritten tab-separated, line for line (line breaks and so
+    row numbers unchanged): leading and trailing spaces of each line dropped, each run of
+    spaces / tabs between fields made one tab. Idempotent."""
+    if '"' not in text:
+        return _WS_RUN.sub("\t", _WS_EDGES.sub("", text))
+    out = []
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        end = line[len(body) :]
+        if '"' in body:
+            body = "\t".join(_WS_FIELD.findall(body))
+        else:
+            body = _WS_RUN.sub("\t", body.strip(" \t"))
+        out.append(body + end)
+    return "".join(out)
+
+
+def _parse_delimiter(delim: str) -> str:
+    """The delimiter the parsers use for text of delimiter `delim` (after
+    `_whitespace_to_tabs` for whitespace)."""
+    return "\t" if delim == _WHITESPACE else delim
+
+
+def _one_column_warning(name: str, columns: list[str]) -> list[str]:
+    """A text file read as a single column: almost always a separator this reader did not
+    recognise (an orders or customers table has several columns)."""
+    if len(columns) != 1:
+        return []
+    return [Msg("one_column", name=name, column=_q(columns[0]))]
 
 
 def _text_stream(text: str) -> io.TextIOBase:
@@ -692,12 +755,17 @@ def _read_delimited(
     delim, header_lines, columns = _delimited_layout(text, name, ext, limits, notes)
     width = len(columns)
     utf8 = data[3:] if encoding == "utf-8-sig" else data if encoding == "utf-8" else None
+    if delim == _WHITESPACE:
+        text = _whitespace_to_tabs(text)
+        utf8 = None
+    sep = _parse_delimiter(delim)
     df, rows, rejected = _parse_fast(
-        utf8 if utf8 is not None else text.encode("utf-8"), text, delim, columns, header_lines
+        utf8 if utf8 is not None else text.encode("utf-8"), text, sep, columns, header_lines
     )
     if df is None:
-        df, rows, rejected = _parse_slow(text, delim, columns, header_lines, name)
-    _check_unclosed_quote(text, df, rows, rejected, delim, columns, name)
+        df, rows, rejected = _parse_slow(text, sep, columns, header_lines, name)
+    _check_unclosed_quote(text, df, rows, rejected, sep, columns, name)
+    warnings.extend(_one_column_warning(name, columns))
     if rejected is not None and len(rejected):
         warnings.append(_ragged_warning(len(rejected), width))
     if delim != ",":
@@ -728,7 +796,8 @@ def _delimited_layout(
 ) -> tuple[str, int, list[str]]:
     """From the start of a delimited text file: the delimiter, how many physical lines the
     header (and blank lines before it) take, and the cleaned column names. Refuses a file
-    with too many columns here, before any data row is parsed."""
+    with too many columns here, before any data row is parsed. For `_WHITESPACE` the caller
+    parses `_whitespace_to_tabs(text)` with `_parse_delimiter(delim)`."""
     if not text.strip():
         raise IngestError(Msg("only_blank", name=name))
     # Python's csv module refuses fields over 128 KiB by default; long review texts are
@@ -737,9 +806,12 @@ def _delimited_layout(
         csv.field_size_limit(2**31 - 1)
     sample = text[:262_144]
     delim = _sniff_delimiter(sample, ext)
+    if delim == _WHITESPACE:
+        sample = _whitespace_to_tabs(sample)
+    sep = _parse_delimiter(delim)
     # The header: the first non-blank record; how many physical lines it (and blank lines
     # before it) take.
-    reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delim)
+    reader = csv.reader(io.StringIO(sample, newline=""), delimiter=sep)
     header: list[str] | None = None
     try:
         for rec in reader:
@@ -754,7 +826,7 @@ def _delimited_layout(
     if len(header) > limits.max_columns:
         raise IngestError(_too_many_columns(name, len(header), limits))
     # Rows ending with an extra (empty) field — a trailing delimiter — or a header that has one.
-    body = _sample_records(sample, delim, 200)[1:]
+    body = _sample_records(sample, sep, 200)[1:]
     width = len(header)
     if body:
         trailing = [r for r in body if len(r) == width + 1 and r[-1] == ""]
@@ -2205,6 +2277,8 @@ def ingest(
         elif col.dtype in (FLOAT, INT):
             null = _null_mask(stripped, _NULLS_VALUE).to_numpy(dtype=bool)
             s = stripped.where(~null)
+            if not col.required:  # required: such rows are rejected as missing, with a reason
+                _blank_note(text, src, notes)
             vals, bad, pct, info = _parse_numbers(
                 s,
                 allow_percent=canon == "discount",
@@ -2242,6 +2316,8 @@ def ingest(
         elif col.dtype == DATE:
             null = _null_mask(stripped, _NULLS_VALUE).to_numpy(dtype=bool)
             s = stripped.where(~null)
+            if not col.required:  # required: such rows are rejected as missing, with a reason
+                _blank_note(text, src, notes)
             vals, bad, info = _parse_dates(
                 s,
                 forced=forced_dates.get(canon),
@@ -2370,9 +2446,19 @@ def ingest(
         s = df[src]
         s = s.where(s != "")
         s = _truncate(s, src, limits, notes, rows)
-        s, numeric = (s, False) if plan is not None else _maybe_numeric(s)
+        numeric, n_blank = False, 0
+        if plan is None:
+            # Cells of only spaces (a spreadsheet's "no value", e.g. 11 blank TotalCharges)
+            # do not make a column of numbers text: they are missing, and the note says so.
+            blank = _blank_cells(s)
+            n_blank = int(blank.sum())
+            as_numbers, numeric = _maybe_numeric(s.where(~blank) if n_blank else s)
+            if numeric:
+                s = as_numbers
         if numeric:
             notes.append(Msg("extra_numeric", src=src))
+            if n_blank:
+                notes.append(Msg("extra_blank_missing", src=src, n=n_blank))
         extra_cols[nm] = kept(s) if numeric else kept(s.astype("str"))
         if nm != to_snake_case(src) or to_snake_case(src) != src:
             renamed.append(f"'{src}' → '{nm}'")
@@ -2803,6 +2889,19 @@ def _reject_duplicates(
 
 
 _LEADING_ZERO = re.compile(r"[+-]?0\d+.*", flags=re.DOTALL)
+
+
+def _blank_note(text: pd.Series, src: str, notes: list[str]) -> None:
+    n_blank = int(_blank_cells(text).sum())
+    if n_blank:
+        notes.append(Msg("blank_missing", src=src, n=n_blank))
+
+
+def _blank_cells(s: pd.Series) -> np.ndarray:
+    """Cells holding only whitespace (not empty: those are missing already)."""
+    if not len(s):
+        return np.zeros(0, dtype=bool)
+    return s.str.fullmatch(r"\s+").fillna(False).to_numpy(dtype=bool)
 
 
 def _maybe_numeric(s: pd.Series) -> tuple[pd.Series, bool]:

@@ -33,6 +33,7 @@ import pandas as pd
 
 from core.ingest import (
     _LINE_BREAK,
+    _WHITESPACE,
     MB,
     IngestError,
     IngestLimits,
@@ -40,6 +41,7 @@ from core.ingest import (
     RawTable,
     Rejection,
     TableReport,
+    _blank_cells,
     _check_unclosed_quote,
     _decode,
     _delimited_layout,
@@ -50,6 +52,8 @@ from core.ingest import (
     _label_warnings,
     _maybe_numeric,
     _no_usable_rows_warning,
+    _one_column_warning,
+    _parse_delimiter,
     _parse_fast,
     _parse_slow,
     _plural,
@@ -57,6 +61,7 @@ from core.ingest import (
     _separated_note,
     _too_big,
     _unclosed_last_record,
+    _whitespace_to_tabs,
     guess_mapping,
     guess_table,
     ingest,
@@ -280,15 +285,16 @@ class _ChunkReader:
             else:
                 header_lines = 0
             delim, _, columns = found if first else layout  # type: ignore[misc]
-            df, rows, rejected = self._parse(text, delim, columns, header_lines, line_offset)
+            if delim == _WHITESPACE:  # as `read_raw` reads it (idempotent: carry is rewritten)
+                text = _whitespace_to_tabs(text)
+            sep = _parse_delimiter(delim)
+            df, rows, rejected = self._parse(text, sep, columns, header_lines, line_offset)
             if eof:
                 _check_unclosed_quote(
-                    text, df, rows, rejected, delim, columns, self.name, line_offset
+                    text, df, rows, rejected, sep, columns, self.name, line_offset
                 )
             else:
-                open_at = _unclosed_last_record(
-                    text, df, rows, rejected, delim, columns, line_offset
-                )
+                open_at = _unclosed_last_record(text, df, rows, rejected, sep, columns, line_offset)
                 if open_at is not None:
                     # The last record goes on in the next block: keep it for the next chunk.
                     keep = _line_start(text, open_at[0] - line_offset - 1)
@@ -296,15 +302,13 @@ class _ChunkReader:
                         carry = text  # no whole record yet: read more first
                         continue
                     carry, text = text[keep:], text[:keep]
-                    df, rows, rejected = self._parse(
-                        text, delim, columns, header_lines, line_offset
-                    )
+                    df, rows, rejected = self._parse(text, sep, columns, header_lines, line_offset)
             if first:
                 layout = found
                 reader_notes += notes
                 if delim != ",":
                     reader_notes.append(_separated_note(delim))
-            warnings = list(reader_warnings) if first else []
+            warnings = [*reader_warnings, *_one_column_warning(self.name, columns)] if first else []
             if rejected is not None and len(rejected):
                 warnings.append(_ragged_warning(len(rejected), len(columns)))
             yield _Chunk(
@@ -415,6 +419,7 @@ class _StreamState:
         self.has_value: set[str] = set()
         self.labels: dict[str, None] = {}
         self.extras: dict[str, bool | None] = {}  # extra source column → numbers only so far
+        self.extra_blanks: dict[str, int] = {}  # extra source column → cells of only spaces
         self.any_ragged = False
         self.last_line = 0
 
@@ -505,6 +510,10 @@ class _StreamState:
                 continue
             s = raw_df[src]
             s = s.where(s != "")
+            blank = _blank_cells(s)  # missing, not text (as `ingest` decides for a whole file)
+            if blank.any():
+                self.extra_blanks[src] = self.extra_blanks.get(src, 0) + int(blank.sum())
+                s = s.where(~blank)
             if s.notna().any():
                 self.extras[src] = _maybe_numeric(s)[1]
 
@@ -577,6 +586,9 @@ class _StreamState:
             for src in numeric:
                 notes.insert(at, Msg("extra_numeric", src=src))
                 at += 1
+                if self.extra_blanks.get(src):
+                    notes.insert(at, Msg("extra_blank_missing", src=src, n=self.extra_blanks[src]))
+                    at += 1
         if self.rows_rejected and not self.any_ragged:
             _rewrite_parquet(rej_tmp, lambda df: df.drop(columns="_raw_line"))
         # Whole-table checks, over every chunk.

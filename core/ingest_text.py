@@ -121,7 +121,13 @@ EN: dict[str, str] = {
     "delim_semicolon": "semicolon",
     "delim_tab": "tab",
     "delim_pipe": "pipe",
+    "delim_whitespace": "whitespace",
     "separated": "{delim}-separated file",
+    "one_column": (
+        "'{name}' was read as a single column ({column}): no comma, semicolon, tab, pipe or run "
+        "of spaces splits its lines into the same number of fields; check the file's separator "
+        "(an orders or customers table has several columns)"
+    ),
     "only_blank": "file '{name}' contains only blank lines; expected a header row",
     "header_unreadable": "'{name}': the header row can't be read: {error}",
     "no_header": "file '{name}' has no header row",
@@ -281,6 +287,8 @@ EN: dict[str, str] = {
     ),
     "ratings_out": "{n:rating} outside 0-10 (kept)",
     "extra_numeric": "extra column '{src}' holds only numbers; stored as numbers",
+    "extra_blank_missing": "extra column '{src}': {n:blank value} stored as missing",
+    "blank_missing": "'{src}': {n:blank value} (only spaces) stored as missing",
     "extras_kept": "{cols:column} kept as extra attributes",
     "extras_kept_renamed": "{cols:column} kept as extra attributes (renamed {renamed})",
     "column_empty": "column '{src}' is empty in every kept row",
@@ -442,7 +450,12 @@ ZH: dict[str, str] = {
     "delim_semicolon": "分号",
     "delim_tab": "制表符",
     "delim_pipe": "竖线",
+    "delim_whitespace": "空白（空格或制表符）",
     "separated": "以{delim}分隔的文件",
+    "one_column": (
+        "'{name}' 只读出了一列（{column}）：逗号、分号、制表符、竖线或连续空格都不能把各行分成"
+        "相同数目的字段；请检查文件的分隔符（订单表或客户表应有多列）"
+    ),
     "only_blank": "文件 '{name}' 只有空行；需要一个表头行",
     "header_unreadable": "'{name}'：无法读取表头行：{error}",
     "no_header": "文件 '{name}' 没有表头行",
@@ -563,6 +576,8 @@ ZH: dict[str, str] = {
     "discount_percent_scale": "'{src}' 中的折扣看起来是百分数（最大 {ex_max}）；已将 {n} 个值除以 100",
     "ratings_out": "{n} 个评分超出 0-10 范围（已保留）",
     "extra_numeric": "附加列 '{src}' 只含数字，已按数字存储",
+    "extra_blank_missing": "附加列 '{src}'：{n} 个空白值已按缺失值存储",
+    "blank_missing": "'{src}'：{n} 个空白值（只有空格）已按缺失值存储",
     "extras_kept": "{cols} 列作为附加属性保留",
     "extras_kept_renamed": "{cols} 列作为附加属性保留（已重命名 {renamed}）",
     "column_empty": "列 '{src}' 在所有保留的行中都是空的",
