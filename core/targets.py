@@ -98,6 +98,9 @@ TRAIN_WARNINGS = {
         "zero_spend": "{share} of customers spend nothing in the horizon: they are all 'low'; "
         "the spenders are split into 'mid' and 'high'",
         "empty_tiers": "tier(s) {tiers} are empty because many customers spend the same amount",
+        "free_orders_only": "{n} of {total} customers ordered before the cutoff but spent "
+        "nothing (every order of amount 0): they are kept, and their purchase features "
+        "(recency, spend) are empty",
         "noise_left_out": "{n} customers in {noise} (no segment) were left out",
         "tiny_segments": "segment(s) with fewer than 2 customers left out: {segments}",
         "campaign_cutoff": "Features are computed from all the data the dataset holds: if the "
@@ -139,6 +142,8 @@ TRAIN_WARNINGS = {
         "zero_spend": "{share} 的客户在时间窗口内没有消费：他们都归为 'low'；有消费的客户分为 "
         "'mid' 和 'high'",
         "empty_tiers": "层级 {tiers} 为空：很多客户的消费金额相同",
+        "free_orders_only": "{total} 位客户中有 {n} 位在截止日前下过单但没有消费（每笔订单金额都"
+        "是 0）：他们保留在内，其购买特征（最近购买、消费金额）为空",
         "noise_left_out": "{noise}（未分群）中的 {n} 位客户已排除",
         "tiny_segments": "不足 2 位客户的分群已排除：{segments}",
         "campaign_cutoff": "特征由数据集中的全部数据计算：如果活动本身带来的购买在订单表中，请在"
@@ -329,7 +334,9 @@ def _check_horizon(od: pd.DataFrame, cutoff: datetime, horizon_days: int) -> dat
         raise ValueError(f"horizon_days must be at least 1 (got {horizon_days!r})")
     first, last = od["order_date"].min(), od["order_date"].max()
     end = cutoff + timedelta(days=int(horizon_days))
-    if end > last:
+    # The horizon is [cutoff, end): the data covers the last order's whole day, so the horizon
+    # may end at the start of the day after it (and so include that last day).
+    if end > pd.Timestamp(last).normalize() + pd.Timedelta(days=1):
         suggestion = suggest_cutoff(od, horizon_days)
         raise LocalizedError(
             _ERRORS,
@@ -347,13 +354,33 @@ def _check_horizon(od: pd.DataFrame, cutoff: datetime, horizon_days: int) -> dat
     return end
 
 
+def _is_order(od: pd.DataFrame) -> pd.Series:
+    """Lines that are orders, not returns: a purchase, or a line of amount 0 (a free or fully
+    discounted order) or of unknown amount. A customer with such a line ordered."""
+    return ~(od["amount"] < 0)
+
+
 def _population(od: pd.DataFrame, cutoff: datetime) -> pd.Index:
-    """Customers with at least one purchase (amount > 0) before the cutoff, sorted."""
-    past = od[(od["order_date"] < cutoff) & (od["amount"] > 0)]
+    """Customers with at least one order (a line that is not a return, `_is_order`) before the
+    cutoff, sorted. Customers whose orders were all free (amount 0) are in it: they ordered,
+    and whether they order again in the horizon is as well defined for them as for anyone
+    (`_free_orders_warnings` says how many there are)."""
+    past = od[(od["order_date"] < cutoff) & _is_order(od)]
     ids = pd.Index(sorted(past["customer_id"].unique()), name="customer_id")
     if len(ids) == 0:
         raise LocalizedError(_ERRORS, "no_buyers", cutoff=f"{cutoff:%Y-%m-%d}")
     return ids
+
+
+def _free_orders_warnings(od: pd.DataFrame, cutoff: datetime, ids: pd.Index) -> list[str]:
+    """The customers of the population who spent nothing before the cutoff (every order of
+    amount 0): the purchase features (recency, monetary, ...) count only lines of positive
+    amount, so theirs are empty."""
+    paid = od.loc[(od["order_date"] < cutoff) & (od["amount"] > 0), "customer_id"].unique()
+    n = int((~ids.isin(paid)).sum())
+    if not n:
+        return []
+    return [LocalText(TRAIN_WARNINGS, "free_orders_only", n=f"{n:,}", total=f"{len(ids):,}")]
 
 
 def _labels_frame(ids, labels) -> pd.DataFrame:
@@ -386,7 +413,8 @@ def _balance_warnings(labels: pd.Series, classes: Sequence[str]) -> list[str]:
 
 
 def suggest_cutoff(orders: pd.DataFrame, horizon_days: int = 90) -> datetime:
-    """The latest cutoff that still leaves `horizon_days` of future data: last order day − horizon."""
+    """A cutoff that leaves `horizon_days` of future data: last order day − horizon (one day
+    before the latest one `_check_horizon` accepts, whose horizon ends on the last day)."""
     if orders is None or len(orders) == 0 or "order_date" not in orders.columns:
         raise ValueError("the orders table is empty or has no order_date: cannot suggest a cutoff")
     last = pd.to_datetime(orders["order_date"], errors="coerce").max()
@@ -506,7 +534,8 @@ def churn_target(orders: pd.DataFrame, cutoff, horizon_days: int = 90) -> Target
     od = _orders_frame(orders)
     end = _check_horizon(od, cutoff, horizon_days)
     ids = _population(od, cutoff)
-    future = od[(od["order_date"] >= cutoff) & (od["order_date"] < end) & (od["amount"] > 0)]
+    # Active: an order in the horizon, counted as the population counts orders before it.
+    future = od[(od["order_date"] >= cutoff) & (od["order_date"] < end) & _is_order(od)]
     bought = ids.isin(future["customer_id"].unique())
     labels = _labels_frame(ids, np.where(bought, "active", "churned"))
     classes = ["active", "churned"]
@@ -519,9 +548,9 @@ def churn_target(orders: pd.DataFrame, cutoff, horizon_days: int = 90) -> Target
             cutoff=f"{cutoff:%Y-%m-%d}",
             days=horizon_days,
         )
-    warnings = _balance_warnings(labels["label"], classes)
+    warnings = _free_orders_warnings(od, cutoff, ids) + _balance_warnings(labels["label"], classes)
     n_new = int(
-        od.loc[(od["order_date"] >= cutoff) & (od["amount"] > 0), "customer_id"]
+        od.loc[(od["order_date"] >= cutoff) & _is_order(od), "customer_id"]
         .drop_duplicates()
         .isin(ids)
         .eq(False)
@@ -570,7 +599,7 @@ def value_tier_target(
         future.groupby("customer_id")["amount"].sum().reindex(ids, fill_value=0.0).clip(lower=0.0)
     )
     s = spend.to_numpy(dtype=float)
-    warnings: list[str] = []
+    warnings: list[str] = _free_orders_warnings(od, cutoff, ids)
     t1 = float(np.quantile(s, q1))
     t2 = float(np.quantile(s, q2))
     if t1 <= 0:

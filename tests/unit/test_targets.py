@@ -276,3 +276,102 @@ def test_summary_is_json_friendly(orders):
     t = churn_target(orders, CUTOFF)
     d = json.loads(json.dumps(t.summary()))
     assert d["counts"] == {"active": 3, "churned": 2}
+
+
+# ------------------------------------------------- files as users bring them (issue 15)
+def _orders_file(tmp_path, lines: list[str]) -> pd.DataFrame:
+    """An orders CSV written to tmp_path and ingested as a user's upload is."""
+    from core.ingest import ingest_file
+
+    path = tmp_path / "orders.csv"
+    path.write_text("order_id,customer_id,order_date,amount\n" + "\n".join(lines) + "\n")
+    res = ingest_file(path, "orders")
+    assert res.report.rows_rejected == 0
+    return res.data
+
+
+def test_horizon_may_end_on_the_day_after_the_last_order(tmp_path):
+    # The last order is on 2024-03-31 (late in the day): a 30-day horizon from 2024-03-02
+    # covers 2024-03-02 .. 2024-03-31, the data's last day included.
+    orders = _orders_file(
+        tmp_path,
+        [
+            "1,a,2024-01-05 10:00,20.0",
+            "2,b,2024-01-20 11:00,35.0",
+            "3,c,2024-02-10 12:00,15.0",
+            "4,a,2024-03-10 09:00,40.0",
+            "5,b,2024-03-31 22:15,25.0",  # the last order: on the horizon's last day
+        ],
+    )
+    t = churn_target(orders, "2024-03-02", horizon_days=30)
+    assert t.meta["horizon_end"] == "2024-04-01T00:00:00"
+    assert _as_dict(t) == {"a": "active", "b": "active", "c": "churned"}
+    assert "to 2024-03-31 (30 days)" in t.description
+    value_tier_target(orders, "2024-03-02", horizon_days=30)
+    # One day later, the horizon would run past the data.
+    with pytest.raises(ValueError, match="not enough future data") as exc:
+        churn_target(orders, "2024-03-03", horizon_days=30)
+    assert "2024-04-02" in str(exc.value) and "2024-03-31" in str(exc.value)
+    with pytest.raises(ValueError, match="not enough future data"):
+        value_tier_target(orders, "2024-03-03", horizon_days=30)
+
+
+def test_hand_example_horizon_edges(orders):
+    # Last order 2025-01-31: the latest cutoff for 90 days is 2024-11-03 (horizon ends
+    # 2025-02-01, exclusive); 2024-11-04 is one day too late.
+    churn_target(orders, "2024-11-03", horizon_days=90)
+    with pytest.raises(ValueError, match="not enough future data"):
+        churn_target(orders, "2024-11-04", horizon_days=90)
+
+
+def test_customers_with_only_free_orders_before_the_cutoff_stay_in_the_population(tmp_path):
+    orders = _orders_file(
+        tmp_path,
+        [
+            "1,paid,2024-01-05,20.0",
+            "2,paid,2024-02-20,30.0",
+            "3,free,2024-01-10,0",  # only free orders before the cutoff
+            "4,free,2024-01-25,0.00",
+            "5,free,2024-02-15,12.0",  # ... and a purchase in the horizon: active
+            "6,free_gone,2024-01-12,0",  # free order, nothing after: churned
+            "7,lapsed,2024-01-02,9.0",
+            "8,refund,2024-01-08,-5.0",  # only a return: not an order, not in the population
+            "9,refund,2024-02-08,5.0",
+            "10,zz,2024-04-30,1.0",
+        ],
+    )
+    t = churn_target(orders, "2024-02-01", horizon_days=30)
+    assert _as_dict(t) == {
+        "free": "active",
+        "free_gone": "churned",
+        "lapsed": "churned",
+        "paid": "active",
+    }
+    (w,) = [
+        w for w in t.warnings if getattr(w, "phrase", None) and w.phrase.key == "free_orders_only"
+    ]
+    assert w.phrase.values == {"n": "2", "total": "4"}
+    v = value_tier_target(orders, "2024-02-01", horizon_days=30)
+    assert set(v.labels["customer_id"]) == {"free", "free_gone", "lapsed", "paid"}
+    assert _as_dict(v)["free_gone"] == "low"
+    assert any(
+        getattr(w, "phrase", None) and w.phrase.key == "free_orders_only" for w in v.warnings
+    )
+
+
+def test_a_free_order_in_the_horizon_is_an_order(tmp_path):
+    orders = _orders_file(
+        tmp_path,
+        [
+            "1,a,2024-01-05,20.0",
+            "2,a,2024-02-10,0",  # a free order in the horizon: a came back
+            "3,b,2024-01-06,20.0",
+            "4,c,2024-01-07,20.0",
+            "5,c,2024-02-11,8.0",
+            "6,zz,2024-04-30,1.0",
+        ],
+    )
+    t = churn_target(orders, "2024-02-01", horizon_days=30)
+    assert _as_dict(t) == {"a": "active", "b": "churned", "c": "active"}
+    assert not [w for w in t.warnings if getattr(w, "phrase", None)
+                and w.phrase.key == "free_orders_only"]  # fmt: skip
