@@ -84,7 +84,8 @@ class TrainCallbacks:
 
 @dataclass
 class TrainResult:
-    status: str  # done | cancelled | early_stopped
+    # "done": every epoch ran; "early_stopped": patience ended training before the last epoch.
+    status: str
     best_epoch: int
     best_macro_f1: float
     history: list[dict] = field(default_factory=list)
@@ -390,7 +391,9 @@ def train(
         state["epoch"], state["batch_in_epoch"] = epoch, 0
         state["seconds"] = time.perf_counter() - t_start
         save_checkpoint()
-        if state["bad_epochs"] >= cfg.patience:
+        # Patience only stops training that had epochs left: after the last epoch the run is
+        # complete, however the last epochs went.
+        if state["bad_epochs"] >= cfg.patience and epoch < cfg.epochs:
             stopped_early = True
             break
     if best_state is not None:

@@ -200,3 +200,38 @@ def test_progress_is_reported_at_most_every_report_seconds_with_the_mean_loss(ti
     assert rare[0]["loss"] == pytest.approx(losses[0], rel=1e-5)
     assert rare[1]["loss"] == pytest.approx(np.mean(losses[1:8]), rel=1e-5)
     assert rare[2]["loss"] == pytest.approx(np.mean(losses[8:16]), rel=1e-5)
+
+
+def _frozen_run(tiny, tmp_path, epochs: int, patience: int):
+    """A run whose validation score never improves after the first epoch (learning rates 0:
+    the model does not change), on texts and labels read from a small CSV."""
+    tr, _ = _data(48, 11)
+    path = tmp_path / "reviews.csv"
+    pd.DataFrame({"text": tr.texts, "label": tr.labels}).to_csv(path, index=False)
+    df = pd.read_csv(path)
+    data = TrainData(texts=df["text"].tolist(), numeric=None, labels=df["label"].to_numpy(np.int64))
+    model, tok = _model(tiny)
+    evals = []
+    res = train(
+        model,
+        tok,
+        data,
+        data,
+        TrainConfig(epochs=epochs, batch_size=16, lr=0.0, head_lr=0.0, patience=patience),
+        TrainCallbacks(on_eval=evals.append),
+    )
+    assert len({round(e["val_macro_f1"], 9) for e in evals}) == 1  # no epoch improves
+    return res
+
+
+def test_run_that_completes_every_epoch_is_done_not_early_stopped(tiny, tmp_path):
+    # Patience (2) runs out exactly at the last of 3 epochs: every epoch ran.
+    res = _frozen_run(tiny, tmp_path, epochs=3, patience=2)
+    assert res.status == "done"
+    assert len(res.history) == 3 and res.best_epoch == 0
+
+
+def test_patience_that_ends_training_before_the_last_epoch_is_early_stopped(tiny, tmp_path):
+    res = _frozen_run(tiny, tmp_path, epochs=6, patience=2)
+    assert res.status == "early_stopped"
+    assert len(res.history) == 3 and res.best_epoch == 0  # epochs 1 and 2 did not improve
