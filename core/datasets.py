@@ -249,18 +249,47 @@ def ensure_demo_dataset(ws: Workspace, n_customers: int = 20_000, seed: int = 0)
     return create_demo_dataset(ws, n_customers, seed)
 
 
+def column_mapping(ws: Workspace, dataset_id: str, table: str) -> dict[str, str]:
+    """How the uploaded columns of `table` were named in the dataset (source → stored name,
+    from the ingest reports; columns left out are not listed)."""
+    out: dict[str, str] = {}
+    for rep in ws.load_reports(dataset_id):
+        if rep.get("table") == table:
+            out.update({str(k): str(v) for k, v in (rep.get("mapping") or {}).items() if v})
+    return out
+
+
+def resolve_column(ws: Workspace, dataset_id: str, table: str, name: str) -> str:
+    """The stored column a user means by `name`: the stored name itself, or the column as it
+    was called in the uploaded file (`Churn` stored as `label`), compared as typed, then
+    ignoring case and punctuation. Unknown names are returned unchanged (the caller's
+    'no such column' error then quotes them)."""
+    from core.roles import normalize_name
+
+    mapping = column_mapping(ws, dataset_id, table)
+    if name in mapping.values() or not mapping:
+        return name
+    if name in mapping:
+        return mapping[name]
+    by_norm = {normalize_name(k): v for k, v in mapping.items()}
+    return by_norm.get(normalize_name(name), name)
+
+
 # --------------------------------------------------------------------------- features
 @dataclass
 class FeatureConfig:
-    """Which features a dataset uses. `disabled` lists catalogue features switched off."""
+    """Which features a dataset uses. `disabled` lists catalogue features switched off,
+    `enabled` those off by default (attributes beside orders) switched on."""
 
     disabled: list[str] = field(default_factory=list)
     custom: list[Feature] = field(default_factory=list)
     cutoff: str | None = None
+    enabled: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "disabled": sorted(self.disabled),
+            "enabled": sorted(self.enabled),
             "custom": [f.to_dict() for f in self.custom],
             "cutoff": self.cutoff,
         }
@@ -269,9 +298,13 @@ class FeatureConfig:
     def from_dict(cls, d: dict[str, Any]) -> FeatureConfig:
         return cls(
             disabled=list(d.get("disabled", [])),
+            enabled=list(d.get("enabled", [])),
             custom=[Feature.from_dict(f) for f in d.get("custom", [])],
             cutoff=d.get("cutoff"),
         )
+
+    def with_cutoff(self, cutoff: str | None) -> FeatureConfig:
+        return FeatureConfig(list(self.disabled), list(self.custom), cutoff, list(self.enabled))
 
     def key(self) -> str:
         return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
@@ -288,8 +321,19 @@ def save_feature_config(ws: Workspace, dataset_id: str, config: FeatureConfig) -
     atomic_write_json(ws.dataset_dir(dataset_id) / "features.json", config.to_dict())
 
 
+def excluded_attributes(ws: Workspace, dataset_id: str) -> list[str]:
+    """Customers columns that must not become features: a demo store's planted ground truth
+    (kept to measure segmentations against, never to learn from)."""
+    truth = ws.get_dataset(dataset_id).meta.get("ground_truth")
+    return [truth] if truth else []
+
+
 def feature_engine(ws: Workspace, dataset_id: str, cutoff: str | None = None) -> FeatureEngine:
-    return FeatureEngine(ws.table_paths(dataset_id), cutoff=cutoff)
+    return FeatureEngine(
+        ws.table_paths(dataset_id),
+        cutoff=cutoff,
+        exclude_attributes=excluded_attributes(ws, dataset_id),
+    )
 
 
 def compute_dataset_features(
@@ -311,12 +355,15 @@ def compute_dataset_features(
             sql=meta["sql"],
             notes=meta["notes"],
             note_phrases=meta.get("note_phrases", []),
+            text_attributes=meta.get("text_attributes", []),
         )
     table = build_customer_features(
         ws.table_paths(dataset_id),
         custom=config.custom,
         cutoff=config.cutoff,
         exclude=config.disabled,
+        include=config.enabled,
+        exclude_attributes=excluded_attributes(ws, dataset_id),
     )
     atomic_write_parquet(data_path, table.data)
     atomic_write_json(
@@ -328,6 +375,7 @@ def compute_dataset_features(
             "sql": table.sql,
             "notes": table.notes,
             "note_phrases": phrase_dicts(table.notes),
+            "text_attributes": table.text_attributes,
             "dataset_id": dataset_id,
             "config": config.to_dict(),
         },

@@ -7,6 +7,7 @@ the customer's own voice, most recent first, length-capped.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,8 +27,15 @@ def _money(x: float) -> str:
     return f"${x:,.0f}"
 
 
-def profile_sentences(features: pd.DataFrame, customers: pd.DataFrame | None = None) -> pd.Series:
-    """A sentence per customer from whichever features and attributes exist (vectorised)."""
+def profile_sentences(
+    features: pd.DataFrame,
+    customers: pd.DataFrame | None = None,
+    text_attributes: Sequence[str] = (),
+) -> pd.Series:
+    """A sentence per customer from whichever features and attributes exist (vectorised).
+
+    `text_attributes` are customers columns with too many values to be indicator features
+    (`FeatureEngine.text_attributes`: a city, a plan name); each is said as "column: value"."""
     df = features.set_index("customer_id")
     n = len(df)
     parts: list[pd.Series] = []
@@ -44,6 +52,9 @@ def profile_sentences(features: pd.DataFrame, customers: pd.DataFrame | None = N
             bits.append(("aged ", attrs["age_band"]))
         if "channel" in attrs:
             bits.append(("shops via ", attrs["channel"]))
+        for name in text_attributes:
+            if name in attrs and name not in ("region", "age_band", "channel"):
+                bits.append((name.replace("_", " ") + ": ", attrs[name]))
         for prefix, col in bits:
             add(col.notna(), prefix + col.astype(str) + ". ")
     if "frequency" in df:
@@ -100,12 +111,13 @@ def build_documents(
     reviews: pd.DataFrame | None = None,
     customers: pd.DataFrame | None = None,
     spec: DocumentSpec | None = None,
+    text_attributes: Sequence[str] = (),
 ) -> pd.DataFrame:
     """customer_id, document, has_reviews — one row per customer in `features`, same order."""
     spec = spec or DocumentSpec()
     ids = features["customer_id"]
     profile = (
-        profile_sentences(features, customers)
+        profile_sentences(features, customers, text_attributes)
         if spec.include_profile
         else pd.Series("", index=ids.values)
     )

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -136,8 +136,12 @@ class Feature:
     group: str = "Custom"
     fill: float | None = None  # value for customers with no rows in the source table
     requires: tuple[str, ...] = ()  # canonical columns of `source` that must be present
-    unit: str = ""  # "days", "currency", "share", "count", ...
+    unit: str = ""  # "days", "currency", "share", "count", "flag", ...
     default_enabled: bool = True
+    # For a feature made from a customers-table column (group "Attributes"): that column, and
+    # for a one-hot indicator the value it flags.
+    attribute: str = ""
+    level: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -336,6 +340,73 @@ CATALOGUE: tuple[Feature, ...] = (
 )
 
 MAX_CATEGORY_FEATURES = 12
+# A text attribute with at most this many values becomes 0/1 indicators; with more, it is
+# kept for the profile sentence (a hundred indicators would swamp every other feature).
+MAX_ATTRIBUTE_LEVELS = 12
+# A column whose name says it identifies a person or a record is never a feature.
+_IDENTIFIER_NAME = re.compile(
+    r"(^|_)(id|ids|uuid|guid|key|no|number|num|code|email|e_mail|mail|phone|mobile|tel|"
+    r"telephone|name|first_name|last_name|surname|full_name|address|street|zip|zipcode|"
+    r"postcode|postal_code|ip|ip_address|password|token)$"
+)
+# Values that mean "yes" in a two-valued column: the indicator flags them.
+_YES = {"yes", "y", "true", "t", "1", "是", "有"}
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """A customers-table column seen as a feature source (see `FeatureEngine.attributes`)."""
+
+    column: str
+    kind: str  # number | date | category | text | identifier | constant | empty
+    n_distinct: int
+    n_values: int  # non-missing values
+    n_rows: int
+    levels: tuple[str, ...] = ()  # a category's values, most frequent first
+
+    @property
+    def n_missing(self) -> int:
+        return self.n_rows - self.n_values
+
+
+def _is_number(duck_type: str) -> bool:
+    return any(t in duck_type for t in _NUMERIC_TYPES)
+
+
+def _attribute_kind(
+    column: str, duck_type: str, n_distinct: int, n_values: int, integral: bool
+) -> str:
+    if n_values == 0:
+        return "empty"
+    if n_distinct <= 1:
+        return "constant"
+    if _IDENTIFIER_NAME.search(column):
+        return "identifier"
+    # Nearly every value different: an id, an e-mail, a name (for numbers: whole numbers only;
+    # a continuous amount is naturally all different).
+    all_different = n_values >= 20 and n_distinct >= 0.95 * n_values
+    if "TIMESTAMP" in duck_type or duck_type == "DATE":
+        return "date"
+    if _is_number(duck_type):
+        return "identifier" if all_different and (integral or duck_type == "BOOLEAN") else "number"
+    if all_different:
+        return "identifier"
+    return "category" if n_distinct <= MAX_ATTRIBUTE_LEVELS else "text"
+
+
+def _indicator_levels(levels: Sequence[str]) -> list[str]:
+    """The values that get an indicator: for a two-valued column only one (its "yes" value,
+    else the rarer one), since the second indicator would say the same thing."""
+    if len(levels) != 2:
+        return list(levels)
+    yes = [v for v in levels if v.strip().lower() in _YES]
+    return yes[:1] or [levels[1]]
+
+
+def _feature_name(text: str) -> str:
+    """A column-like feature name from a column and value: snake_case, letters kept."""
+    name = re.sub(r"[^\w]+", "_", text.lower(), flags=re.UNICODE).strip("_")
+    return name[:63] or "attribute"
 
 
 def category_share_feature(category: str) -> Feature:
@@ -411,10 +482,14 @@ class FeatureEngine:
         *,
         cutoff: date | datetime | str | None = None,
         threads: int | None = None,
+        exclude_attributes: Iterable[str] = (),
     ):
         if "orders" not in tables and "customers" not in tables:
             raise ValueError("features need at least a customers table or an orders table")
         self.cutoff = _as_timestamp(cutoff)
+        # Customers columns that must never become features (e.g. a demo's ground truth).
+        self.exclude_attributes = set(exclude_attributes)
+        self._attributes: list[Attribute] | None = None
         self.con = duckdb.connect(":memory:")
         if threads:
             self._exec(f"SET threads = {int(threads)}")
@@ -597,9 +672,13 @@ class FeatureEngine:
     def available(self, feature: Feature) -> bool:
         if feature.source not in self.columns:
             return False
-        have = self.columns[feature.source]
-        if feature.source in DERIVED_FROM_ORDERS:
-            have = have | self.columns["orders"]  # e.g. items per order needs a quantity column
+        # The derived relations always have a (perhaps all-empty) category column, so what a
+        # feature on them requires is checked against the columns the orders really have.
+        have = (
+            self.columns["orders"]
+            if feature.source in DERIVED_FROM_ORDERS
+            else self.columns[feature.source]
+        )
         return all(col in have for col in feature.requires)
 
     def categories(self, limit: int = MAX_CATEGORY_FEATURES) -> list[str]:
@@ -613,10 +692,121 @@ class FeatureEngine:
         return [r[0] for r in rows]
 
     def catalogue(self) -> list[Feature]:
-        """Every built-in feature this dataset can compute, category shares included."""
+        """Every built-in feature this dataset can compute: category shares and the customers
+        table's attributes included."""
         feats = [f for f in CATALOGUE if self.available(f)]
         feats += [category_share_feature(c) for c in self.categories()]
+        taken = {f.name for f in feats}
+        for f in self.attribute_features():
+            if f.name in taken:  # e.g. an uploaded column called 'frequency'
+                f = replace(f, name=f"attr_{f.name}")
+            taken.add(f.name)
+            feats.append(f)
         return feats
+
+    # ------------------------------------------------------------ attributes
+    def attributes(self) -> list[Attribute]:
+        """What each column of the customers table is, as a source of features (computed once).
+
+        Numbers and dates become one feature each; a text column with a few values becomes
+        one 0/1 indicator per value (one for a yes/no column); a text column with many values
+        is kept for the profile sentence; identifiers (ids, e-mails, names: nearly every value
+        different), constants, the label and excluded columns (e.g. a demo store's planted
+        ground truth) never become features.
+        """
+        if self._attributes is not None:
+            return self._attributes
+        self._attributes = []
+        if "customers" not in self.columns:
+            return self._attributes
+        types = {
+            r[0]: str(r[1]).upper()
+            for r in self.con.execute("DESCRIBE customers").fetchall()
+            if r[0] in self.columns["customers"]
+        }
+        skip = {"customer_id", "label", "signup_date", *self.exclude_attributes}
+        cols = [c for c in types if c not in skip]
+        if not cols:
+            return self._attributes
+        stats = ", ".join(
+            f"count(DISTINCT {_quote(c)}), count({_quote(c)})"
+            + (
+                f", bool_and({_quote(c)} = round({_quote(c)}))"
+                if _is_number(types[c]) and types[c] != "BOOLEAN"
+                else ", NULL"
+            )
+            for c in cols
+        )
+        row = self.con.execute(f"SELECT count(*), {stats} FROM customers").fetchall()[0]
+        n_rows = int(row[0])
+        for i, c in enumerate(cols):
+            n_distinct, n_values, integral = row[1 + 3 * i : 4 + 3 * i]
+            kind = _attribute_kind(c, types[c], int(n_distinct), int(n_values), bool(integral))
+            levels: tuple[str, ...] = ()
+            if kind == "category":
+                levels = tuple(
+                    str(r[0])
+                    for r in self.con.execute(
+                        f"SELECT {_quote(c)} AS v FROM customers WHERE v IS NOT NULL "
+                        "GROUP BY v ORDER BY count(*) DESC, v"
+                    ).fetchall()
+                )
+            self._attributes.append(
+                Attribute(c, kind, int(n_distinct), int(n_values), n_rows, levels)
+            )
+        return self._attributes
+
+    def attribute_features(self) -> list[Feature]:
+        """Features from the customers table's attributes (see :meth:`attributes`). They are
+        on by default when the dataset has no orders; beside purchase behaviour they are
+        offered but off, because 0/1 demographics would otherwise decide distance-based
+        segments on their own."""
+        on = "orders" not in self.columns
+        out: list[Feature] = []
+        for a in self.attributes():
+            col = _quote(a.column)
+            common = dict(
+                source="customers", group="Attributes", requires=(a.column,),
+                default_enabled=on, attribute=a.column,
+            )  # fmt: skip
+            if a.kind == "number":
+                out.append(
+                    Feature(
+                        _feature_name(a.column),
+                        f"Customer attribute '{a.column}' as uploaded",
+                        sql=f"CAST({col} AS DOUBLE)",
+                        **common,
+                    )
+                )
+            elif a.kind == "date":
+                out.append(
+                    Feature(
+                        _feature_name(f"days_since_{a.column}"),
+                        f"Days from '{a.column}' to the reference date",
+                        sql=f"CASE WHEN {col} < getvariable('ref_date') "
+                        f"THEN date_diff('day', {col}, getvariable('ref_date')) END",
+                        unit="days",
+                        **common,
+                    )
+                )
+            elif a.kind == "category":
+                for level in _indicator_levels(a.levels):
+                    out.append(
+                        Feature(
+                            _feature_name(f"{a.column}_{level}"),
+                            f"1 when '{a.column}' is '{level}', else 0",
+                            sql=f"CASE WHEN {col} = {_literal(level)} THEN 1.0 ELSE 0.0 END",
+                            unit="flag",
+                            level=level,
+                            **common,
+                        )
+                    )
+        return out
+
+    def text_attributes(self) -> list[str]:
+        """Customers-table text columns with too many values for indicators (a city, a plan
+        name): they belong in the customer's profile sentence instead."""
+        return [a.column for a in self.attributes() if a.kind == "text"]
 
     # ---------------------------------------------------------------- custom
     def validate(self, feature: Feature) -> Feature:
@@ -836,11 +1026,22 @@ class FeatureTable:
     notes: list[str] = field(default_factory=list)
     # The notes' phrases (`core.locale.phrase_dicts`), for a table read back from the cache.
     note_phrases: list[dict | None] = field(default_factory=list)
+    # Customers text columns with many values, for the profile sentence (`text_attributes`).
+    text_attributes: list[str] = field(default_factory=list)
 
     def notes_in(self, lang: str) -> list[str]:
         """The notes in `lang` (as stored when they carry no phrase)."""
         phrases = self.note_phrases or phrase_dicts(self.notes)
         return texts_in(self.notes, phrases, FEATURE_NOTES, lang)
+
+
+def select_features(
+    features: Sequence[Feature], exclude: Iterable[str] = (), include: Iterable[str] = ()
+) -> list[Feature]:
+    """The features a configuration uses: those on by default unless excluded, plus those off
+    by default that were switched on."""
+    skip, add = set(exclude), set(include)
+    return [f for f in features if f.name in add or (f.default_enabled and f.name not in skip)]
 
 
 def build_customer_features(
@@ -850,18 +1051,20 @@ def build_customer_features(
     custom: Sequence[Feature] = (),
     cutoff: date | datetime | str | None = None,
     exclude: Iterable[str] = (),
+    include: Iterable[str] = (),
+    exclude_attributes: Iterable[str] = (),
 ) -> FeatureTable:
     """Compute customer features for a dataset (paths to Parquet files or DataFrames).
 
-    `features` defaults to the whole available catalogue; `custom` features are validated and
-    appended; names in `exclude` are dropped.
+    `features` defaults to the available catalogue (those on by default, plus the names in
+    `include`); `custom` features are validated and appended; names in `exclude` are dropped.
+    `exclude_attributes` are customers columns never to turn into features.
     """
-    with FeatureEngine(tables, cutoff=cutoff) as eng:
+    with FeatureEngine(tables, cutoff=cutoff, exclude_attributes=exclude_attributes) as eng:
         feats = list(features) if features is not None else eng.catalogue()
         for f in custom:
             feats.append(eng.validate(f))
-        skip = set(exclude)
-        feats = [f for f in feats if f.name not in skip]
+        feats = select_features(feats, exclude, include)
         data = eng.compute(feats)
         return FeatureTable(
             data=data,
@@ -870,4 +1073,5 @@ def build_customer_features(
             cutoff=eng.cutoff,
             sql=eng.sql(feats),
             notes=list(eng.notes),
+            text_attributes=eng.text_attributes(),
         )

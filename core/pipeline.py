@@ -174,6 +174,7 @@ def run_segmentation(
                     DocumentSpec(
                         include_profile=params.include_profile_text, max_reviews=params.max_reviews
                     ),
+                    text_attributes=ft.text_attributes,
                 )
                 n_text = (
                     int(docs["has_reviews"].sum()) if not params.include_profile_text else len(docs)

@@ -43,6 +43,7 @@ try:
         catalogue = eng.catalogue()
         ref_date = eng.ref_date
         categories = eng.categories()
+        attributes = eng.attributes()
 except ValueError as exc:
     st.error(error_text(exc, current_language()), icon=":material/error:")
     st.stop()
@@ -69,6 +70,9 @@ def _description(f) -> str:
         return f.description if own else t("features.desc.custom", sql=f.sql)
     if f.name.startswith("share_") and f.description.startswith(SHARE_PREFIX):
         return t("features.desc.share", category=f.description.removeprefix(SHARE_PREFIX))
+    if f.attribute:
+        kind = "flag" if f.level is not None else "date" if f.unit == "days" else "number"
+        return t(f"features.desc.attr_{kind}", column=f.attribute, value=f.level or "")
     key = f"features.desc.{f.name}"
     return t(key) if key in catalogue_strings("en") else f.description
 
@@ -78,9 +82,44 @@ def _group(group: str) -> str:
     return t(key) if key in catalogue_strings("en") else group
 
 
+if attributes:
+    used = [a for a in attributes if a.kind in ("number", "date", "category")]
+    unused = [a for a in attributes if a not in used]
+    st.caption(
+        t(
+            "features.attributes_used",
+            count=len(used),
+            features=sum(1 for f in catalogue if f.attribute),
+        )
+        + (
+            " " + t("features.attributes_off")
+            if any(f.attribute and not f.default_enabled for f in catalogue)
+            else ""
+        )
+    )
+    if unused:
+        st.caption(
+            t(
+                "features.attributes_unused",
+                columns=", ".join(
+                    t(
+                        "features.attribute_kind",
+                        column=a.column,
+                        kind=t(f"features.kinds.{a.kind}"),
+                    )
+                    for a in unused
+                ),
+            )
+        )
+
+
+def _in_use(f) -> bool:
+    return f.name in config.enabled or (f.default_enabled and f.name not in config.disabled)
+
+
 rows = [
     {
-        "use": f.name not in config.disabled,
+        "use": _in_use(f),
         "feature": f.name,
         "group": _group(f.group),
         "description": _description(f),
@@ -105,7 +144,13 @@ edited = st.data_editor(
     width="stretch",
     key=f"catalogue_{ds.id}",
 )
-disabled = sorted(edited.loc[~edited["use"], "feature"].tolist())
+default_on = {f.name: f.default_enabled for f in catalogue + config.custom}
+disabled = sorted(
+    n for n, use in zip(edited["feature"], edited["use"], strict=True) if not use and default_on[n]
+)
+enabled = sorted(
+    n for n, use in zip(edited["feature"], edited["use"], strict=True) if use and not default_on[n]
+)
 
 # ------------------------------------------------------------------------------ custom
 with st.expander(t("features.custom_heading")):
@@ -161,7 +206,7 @@ with st.expander(t("features.custom_heading")):
             st.rerun()
 
 # ----------------------------------------------------------------------------- compute
-new_config = FeatureConfig(disabled=disabled, custom=config.custom, cutoff=cutoff)
+new_config = FeatureConfig(disabled=disabled, custom=config.custom, cutoff=cutoff, enabled=enabled)
 if new_config.to_dict() != config.to_dict():
     state.store_feature_config(ds.id, new_config)
     config = new_config
