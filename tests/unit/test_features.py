@@ -129,7 +129,11 @@ def test_orders_only_dataset(tables):
 
 def test_customers_only_dataset(tables):
     ft = build_customer_features({"customers": tables["customers"]})
-    assert [f.name for f in ft.features] == ["account_age_days"]
+    # the sign-up date, and the two-valued region as one indicator (of its rarer value)
+    assert [f.name for f in ft.features] == ["account_age_days", "region_south"]
+    assert ft.data.set_index("customer_id")["region_south"].to_dict() == {
+        "c1": 0, "c2": 1, "c3": 0,
+    }  # fmt: skip
     assert len(ft.data) == 3
 
 
