@@ -36,7 +36,7 @@ import pandas as pd
 
 from core.features import CATALOGUE, Feature, build_customer_features
 from core.locale import LocalizedError, LocalText, Phrase, phrase
-from core.segment import NOISE, RFM_SEGMENTS, rfm_grid, rfm_tiers
+from core.segment import NOISE, RFM_SEGMENTS, RFM_TIES, rfm_grid, rfm_tiers
 from core.workspace import Workspace
 
 NEW = "Not yet a customer"
@@ -267,18 +267,21 @@ def largest_flows(
 
 
 # ------------------------------------------------------------------------ RFM tiers
-def _score(good: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """Quintile 1–5 of each value's mid-rank among the sorted `reference` values.
+def _score(good: np.ndarray, reference: np.ndarray, ties: str = "average") -> np.ndarray:
+    """Quintile 1–5 of each value's rank among the sorted `reference` values.
 
-    For values that are all distinct this is exactly rfm_scores' quintile of the rank; values
-    tied with each other share one score (the quintile of the middle of their tie), where a
-    rank with ``method="first"`` would split them by row order.
+    The rank of :func:`core.segment.rfm_quintile` with the same tie rule (``"average"``: the
+    middle of the values it ties with; ``"min"``: one more than the values below it), so on
+    the reference date itself these are exactly rfm_scores' scores, ties included.
     """
     n = len(reference)
     lo = np.searchsorted(reference, good, side="left")
-    hi = np.searchsorted(reference, good, side="right")
-    mid = lo + (hi - lo + 1) / 2  # a value between reference values sits half-way
-    return np.clip(np.ceil(mid / n * 5), 1, 5).astype(int)
+    if ties == "min":
+        rank = lo + 1.0
+    else:
+        hi = np.searchsorted(reference, good, side="right")
+        rank = lo + (hi - lo + 1) / 2  # a value between reference values sits half-way
+    return np.clip(np.ceil(rank / n * 5), 1, 5).astype(int)
 
 
 def _reference(good: np.ndarray) -> np.ndarray:
@@ -317,9 +320,13 @@ class RFMThresholds:
         return pd.DataFrame(
             {
                 "customer_id": features["customer_id"].to_numpy(),
-                "r": _score(rec, self.recency),
-                "f": _score(features["frequency"].fillna(0).to_numpy(float), self.frequency),
-                "m": _score(features["monetary"].fillna(0).to_numpy(float), self.monetary),
+                "r": _score(rec, self.recency, RFM_TIES["r"]),
+                "f": _score(
+                    features["frequency"].fillna(0).to_numpy(float), self.frequency, RFM_TIES["f"]
+                ),
+                "m": _score(
+                    features["monetary"].fillna(0).to_numpy(float), self.monetary, RFM_TIES["m"]
+                ),
             }
         )
 

@@ -12,9 +12,15 @@ segment:
 * trait tags ("high spend", "lapsing", "discount-driven", ...), an automatic name and a
   playbook of recommended actions.
 
-Traits use relative thresholds only: a segment is "high" on a feature when its mean is well
-above the overall mean (z) *and* its customers sit mostly above the population median (mean
-percentile rank), so one shop's currency or a few extreme spenders do not decide a trait.
+A trait needs two things. Relative: the segment's mean is well above (or below) the overall
+mean (z) *and* its customers sit mostly above (below) the population median (mean percentile
+rank), so one shop's currency or a few extreme spenders do not decide it. Absolute: the
+segment's own numbers say what the word claims (:class:`SegmentFacts` — "new" needs a median
+tenure of at most 90 days, "lapsing" a median recency past the shop's purchase rhythm,
+"frequent" repeat orders, "gift / seasonal" most of the spend in November–December, ...), so a
+segment is never called new, regular or seasonal only because the others are more so. A name
+claims no more than its traits and facts hold; a table without orders gets names from its own
+attributes, never from purchase behaviour.
 """
 
 from __future__ import annotations
@@ -84,6 +90,8 @@ class SegmentProfile:
     name: str
     actions: list[Action]
     units: dict[str, str] = field(default_factory=dict)
+    # the segment's own numbers the name was checked against (SegmentFacts.to_dict)
+    facts: dict[str, float | bool] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------------ c-TF-IDF
@@ -340,6 +348,21 @@ _TEXT: dict[str, dict[str, str]] = {
         "name.occasional_shoppers": "Occasional shoppers",
         "name.recently_active": "Recently active",
         "name.steady_regulars": "Steady regulars",
+        "name.top_spenders": "Top spenders",
+        "name.dormant_customers": "Dormant customers",
+        "name.dormant_holiday_buyers": "Dormant holiday buyers",
+        "name.dormant_one_time_buyers": "Dormant one-time buyers",
+        "name.dormant_repeat_buyers": "Dormant repeat buyers",
+        "name.lapsing_holiday_buyers": "Lapsing holiday buyers",
+        "name.low_spenders": "Light spenders",
+        "name.one_time_buyers": "One-time buyers",
+        "name.active_customers": "Active customers",
+        "name.typical_customers": "Typical customers",
+        "name.eco_minded_customers": "Eco-minded customers",
+        # a table without orders: named by its most distinctive attribute (a data value)
+        "name.attr_high": "High {feature}",
+        "name.attr_low": "Low {feature}",
+        "name.attr_mostly": "Mostly {feature}",
         # making names unique
         "name.with_category": "{name} · {category}",
         "name.with_segment": "{name} ({segment})",
@@ -464,11 +487,15 @@ _TEXT: dict[str, dict[str, str]] = {
         "and on site.",
         "new_arrivals.title": "New arrivals",
         "new_arrivals.detail": "Tell them about new arrivals in {cat}.",
+        "profile_recs.title": "Recommendations by profile",
+        "profile_recs.detail": "Recommend what customers with a similar profile (the same "
+        "attributes) choose, in email and on site.",
         # why an action was suggested (besides trait labels)
         "why.eco": "review words about sustainability",
         "why.tech": "review words about specs and new releases",
         "why.quality": "review words about quality",
         "why.no_trait": "no strong trait: grow the relationship",
+        "why.no_orders": "no purchase history: start from the profile",
     },
     "zh": {
         "name.noise": "未归类（噪声）",
@@ -489,6 +516,20 @@ _TEXT: dict[str, dict[str, str]] = {
         "name.occasional_shoppers": "偶尔购物客户",
         "name.recently_active": "近期活跃客户",
         "name.steady_regulars": "稳定常客",
+        "name.top_spenders": "顶级消费客户",
+        "name.dormant_customers": "沉睡客户",
+        "name.dormant_holiday_buyers": "沉睡的节日客户",
+        "name.dormant_one_time_buyers": "沉睡的一次性购买客户",
+        "name.dormant_repeat_buyers": "沉睡的回头客",
+        "name.lapsing_holiday_buyers": "流失中的节日客户",
+        "name.low_spenders": "低消费客户",
+        "name.one_time_buyers": "一次性购买客户",
+        "name.active_customers": "活跃客户",
+        "name.typical_customers": "普通客户",
+        "name.eco_minded_customers": "环保型客户",
+        "name.attr_high": "{feature}偏高的客户",
+        "name.attr_low": "{feature}偏低的客户",
+        "name.attr_mostly": "多为“{feature}”的客户",
         "name.with_category": "{name} · {category}",
         "name.with_segment": "{name}（{segment}）",
         "theme_adj.eco": "环保型",
@@ -592,10 +633,13 @@ _TEXT: dict[str, dict[str, str]] = {
         "personal_recs.detail": "在邮件和网站上推荐与过往购买相关的{in_cat}商品。",
         "new_arrivals.title": "新品上架",
         "new_arrivals.detail": "向他们介绍{cat}的新品。",
+        "profile_recs.title": "按客户画像推荐",
+        "profile_recs.detail": "在邮件和网站上推荐画像（属性）相似的客户所选择的商品。",
         "why.eco": "评论用词涉及环保与可持续",
         "why.tech": "评论用词涉及产品参数和新品发布",
         "why.quality": "评论用词涉及品质",
         "why.no_trait": "没有突出特征：加深客户关系",
+        "why.no_orders": "没有购买记录：从客户画像入手",
     },
 }
 
@@ -655,7 +699,204 @@ class _Trait:
     strength: float  # ≥ 1 when it fires; used to order traits and actions
 
 
-def _traits(st: Mapping[str, _Stats], units: Mapping[str, str]) -> list[_Trait]:
+# ------------------------------------------------------------------ absolute facts
+# What a segment's own numbers must show before a word about it is used. Every threshold is
+# one a marketer can check against the profile card.
+#
+# "New": half the segment placed its first order (or, without orders, signed up) at most a
+# quarter ago.
+NEW_MAX_TENURE_DAYS = 90
+# "Lapsing": the segment's median days since its last purchase is more than twice the usual
+# gap between orders — the shop's median inter-purchase time, or the segment's own when it
+# buys less often (a seasonal buyer is not lapsing between seasons) — but never less than a
+# quarter (a weekly shop does not call a month away lapsed) and never more than half a year
+# (half a year without an order is lapsed in any shop). Without a known gap: half a year.
+LAPSE_GAPS = 2.0
+LAPSE_MIN_DAYS = 90.0
+LAPSE_MAX_DAYS = 180.0
+# "Dormant": a whole year without an order, whatever the rhythm.
+DORMANT_DAYS = 365.0
+# "Recent": within half the lapse threshold (i.e. about one usual gap).
+RECENT_SHARE_OF_LAPSE = 0.5
+# "Frequent", "loyal", "regulars": half the segment placed two orders or more.
+REPEAT_MIN_ORDERS = 2.0
+# "High spend": the segment's mean spend is at least 1.5× the shop's (for net spend this is its
+# revenue share ÷ customer share). "Top spenders" / "high-value": at least 2× — it is then
+# named for its value before returns, reviews, seasons or discounts.
+HIGH_SPEND_RATIO = 1.5
+TOP_VALUE_RATIO = 2.0
+# "Big baskets": mean order value at least 1.5× the shop's.
+BIG_BASKET_RATIO = 1.5
+# "Gift / seasonal": half the segment bought most of its value in November–December (three
+# times the 2/12 an even spread would give).
+SEASONAL_MIN_HOLIDAY_SHARE = 0.5
+# "Discount-driven": on average a tenth or more of the list price given away.
+DISCOUNT_MIN_RATE = 0.10
+# "High returns": on average a tenth or more of the purchased value returned.
+RETURN_MIN_RATE = 0.10
+# "Unhappy reviews": mean rating 3.5 stars or less, or a quarter of reviews at 2 stars or
+# less; "happy reviews": mean rating 4 stars or more.
+UNHAPPY_MAX_RATING = 3.5
+UNHAPPY_MIN_LOW_SHARE = 0.25
+HAPPY_MIN_RATING = 4.0
+
+# Catalogue features computed from orders: when none is there (or all are empty), the table
+# has no purchase history and no name may speak of purchases.
+_ORDER_FEATURES = frozenset(
+    _words(
+        """recency_days frequency monetary tenure_days avg_order_value avg_days_between_orders
+    items_per_order orders_last_90d spend_last_90d distinct_products distinct_categories
+    holiday_share discount_rate return_rate"""
+    )
+)
+_NAN = float("nan")
+
+
+@dataclass
+class SegmentFacts:
+    """A segment's own numbers that names are checked against (NaN: not in the data).
+
+    Medians are over the segment's customers (recency over those who ever bought); ratios
+    compare the segment's mean with the whole shop's.
+    """
+
+    recency_days: float = _NAN  # median days since the last purchase
+    tenure_days: float = _NAN  # median days since the first order (else since sign-up)
+    orders: float = _NAN  # median number of purchase orders (frequency)
+    holiday_share: float = _NAN  # median share of value bought in November–December
+    spend_ratio: float = _NAN  # mean spend ÷ the shop's mean spend
+    basket_ratio: float = _NAN  # mean order value ÷ the shop's
+    discount_rate: float = _NAN  # mean
+    return_rate: float = _NAN  # mean
+    rating: float = _NAN  # mean star rating
+    low_rating_share: float = _NAN  # mean
+    lapse_days: float = LAPSE_MAX_DAYS  # this segment's lapse threshold (see LAPSE_GAPS)
+    has_orders: bool = True
+
+    @property
+    def lapsed(self) -> bool:
+        return self.recency_days > self.lapse_days  # False when NaN
+
+    @property
+    def dormant(self) -> bool:
+        return self.recency_days > DORMANT_DAYS
+
+    @property
+    def active(self) -> bool:
+        return self.recency_days <= self.lapse_days
+
+    @property
+    def recent(self) -> bool:
+        return self.recency_days <= self.lapse_days * RECENT_SHARE_OF_LAPSE
+
+    @property
+    def repeat(self) -> bool:
+        return self.orders >= REPEAT_MIN_ORDERS
+
+    @property
+    def regular(self) -> bool:
+        """Buys again and bought lately: what "regulars", "loyal" and "active" claim."""
+        return self.active and self.repeat
+
+    @property
+    def new(self) -> bool:
+        return self.tenure_days <= NEW_MAX_TENURE_DAYS and not self.lapsed
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _median(x: pd.Series) -> float:
+    x = x[np.isfinite(x)]
+    return float(x.median()) if len(x) else _NAN
+
+
+def _mean(x: pd.Series) -> float:
+    x = x[np.isfinite(x)]
+    return float(x.mean()) if len(x) else _NAN
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if np.isfinite(a) and np.isfinite(b) and b > 0 else _NAN
+
+
+def _usual_gap(X: pd.DataFrame) -> pd.Series:
+    """Each customer's mean days between purchase orders (NaN with fewer than two)."""
+    if "avg_days_between_orders" in X:
+        return X["avg_days_between_orders"]
+    if {"tenure_days", "recency_days", "frequency"} <= set(X.columns):
+        # first order to last purchase, over the gaps between the orders
+        span = X["tenure_days"] - X["recency_days"]
+        return (span / (X["frequency"] - 1)).where(X["frequency"] >= 2)
+    return pd.Series(np.nan, index=X.index)
+
+
+def segment_facts(
+    df: pd.DataFrame, seg: pd.Series, spend_col: str | None = None
+) -> dict[str, SegmentFacts]:
+    """:class:`SegmentFacts` of each segment of ``df`` (one row per customer, ``seg`` aligned)."""
+    cols = [c for c in df.columns if c not in NON_FEATURE_COLUMNS]
+    X = df[cols].apply(pd.to_numeric, errors="coerce").astype(float)
+    X = X.replace([np.inf, -np.inf], np.nan)
+    has_orders = any(
+        c in X and (X[c].notna() & (X[c] != 0)).any()
+        for c in ("recency_days", "frequency", "monetary", "tenure_days", "avg_order_value")
+    )
+    gap = _usual_gap(X)
+    shop_gap = _median(gap)
+    tenure_col = next(
+        (c for c in ("tenure_days", "account_age_days") if c in X and X[c].notna().any()), None
+    )
+    shop_spend = _mean(X[spend_col]) if spend_col and spend_col in X else _NAN
+    shop_basket = _mean(X["avg_order_value"]) if "avg_order_value" in X else _NAN
+    out: dict[str, SegmentFacts] = {}
+    keys = seg.to_numpy()
+    for s, idx in pd.Series(np.arange(len(X))).groupby(keys, sort=False):
+        g = X.iloc[idx.to_numpy()]
+
+        def col(c: str, f, g=g) -> float:
+            return f(g[c]) if c in g else _NAN
+
+        seg_gap = _median(gap.iloc[idx.to_numpy()])
+        usual = np.nanmax([shop_gap, seg_gap]) if np.isfinite([shop_gap, seg_gap]).any() else _NAN
+        lapse = (
+            float(np.clip(LAPSE_GAPS * usual, LAPSE_MIN_DAYS, LAPSE_MAX_DAYS))
+            if np.isfinite(usual)
+            else LAPSE_MAX_DAYS
+        )
+        out[str(s)] = SegmentFacts(
+            recency_days=col("recency_days", _median),
+            tenure_days=col(tenure_col, _median) if tenure_col else _NAN,
+            orders=col("frequency", _median),
+            holiday_share=col("holiday_share", _median),
+            spend_ratio=_ratio(col(spend_col, _mean), shop_spend) if spend_col else _NAN,
+            basket_ratio=_ratio(col("avg_order_value", _mean), shop_basket),
+            discount_rate=col("discount_rate", _mean),
+            return_rate=col("return_rate", _mean),
+            rating=col("avg_rating", _mean),
+            low_rating_share=col("low_rating_share", _mean),
+            lapse_days=lapse,
+            has_orders=has_orders,
+        )
+    return out
+
+
+def _spend_column(cols: Iterable[str], units: Mapping[str, str]) -> str | None:
+    cols = list(cols)
+    if "monetary" in cols:
+        return "monetary"
+    return next(
+        (c for c in ("spend_last_90d", "avg_order_value") if c in cols),
+        next((c for c, u in units.items() if u == "currency" and c in cols), None),
+    )
+
+
+def _traits(
+    st: Mapping[str, _Stats], units: Mapping[str, str], facts: SegmentFacts | None = None
+) -> list[_Trait]:
+    """Trait tags: each fires on its relative rule *and* the segment's own facts."""
+    fx = facts or SegmentFacts()
+
     def s(f):
         return st.get(f)
 
@@ -671,24 +912,30 @@ def _traits(st: Mapping[str, _Stats], units: Mapping[str, str]) -> list[_Trait]:
             return 0.0
         return -v.z / tz if v.z <= -tz and v.p <= -tp else 0.0
 
-    spend_col = (
-        "monetary"
-        if "monetary" in st
-        else next(
-            (c for c in ("spend_last_90d", "avg_order_value") if c in st),
-            next((c for c, u in units.items() if u == "currency" and c in st), None),
-        )
-    )
+    def at_least(value: float, bound: float) -> bool:
+        return bool(np.isfinite(value) and value >= bound)
+
+    spend_col = _spend_column(st, units)
     out: list[_Trait] = []
+    # new: first order (else sign-up) at most 90 days ago for half the segment, not gone since
     new = max(low("tenure_days", 0.8, 0.15), low("account_age_days", 0.8, 0.15))
-    lapsing = high("recency_days", 0.8, 0.12)
-    if not lapsing and "recency_days" not in st:
+    if not fx.new:
+        new = 0.0
+    # lapsing: decided by the segment's own recency against the shop's rhythm, not by how it
+    # compares with the others (in a shop where most customers are gone, most segments are)
+    if "recency_days" in st:
+        lapsing = max(high("recency_days", 0.8, 0.12), 1.0) if fx.lapsed else 0.0
+    else:  # no recency: most of the segment bought nothing in the last 90 days
         lapsing = low("orders_last_90d", 0.8, 0.12)
+        if "orders_last_90d" in st and not fx.has_orders:
+            lapsing = 0.0
     if lapsing and new:  # signed up recently yet long gone: not "new"
         new = 0.0
-    recent = 0.0 if lapsing else low("recency_days", 0.4, 0.08)
+    recent = 0.0 if lapsing or not fx.recent else low("recency_days", 0.4, 0.08)
     spend = high(spend_col, 0.5, 0.1) if spend_col else 0.0
-    frequent = high("frequency", 0.5, 0.1)
+    if not at_least(fx.spend_ratio, HIGH_SPEND_RATIO):
+        spend = 0.0
+    frequent = high("frequency", 0.5, 0.1) if fx.repeat else 0.0
     if new:
         out.append(_Trait("new", new))
     if lapsing:
@@ -703,26 +950,31 @@ def _traits(st: Mapping[str, _Stats], units: Mapping[str, str]) -> list[_Trait]:
         frequent
         and not lapsing
         and not new
+        and fx.regular
         and (recent or high("tenure_days", 0.3, 0.05) or high("orders_last_90d", 0.3, 0.05))
     ):
         out.append(_Trait("loyal", max(frequent, recent)))
     disc = high("discount_rate", 0.6, 0.1)
-    if disc:
+    if disc and at_least(fx.discount_rate, DISCOUNT_MIN_RATE):
         out.append(_Trait("discount-driven", disc))
     ret = high("return_rate", 0.6, 0.1)
-    if ret:
+    if ret and at_least(fx.return_rate, RETURN_MIN_RATE):
         out.append(_Trait("high returns", ret))
     unhappy = max(low("avg_rating", 0.6, 0.1), high("low_rating_share", 0.6, 0.05))
-    if unhappy:
+    unhappy_fact = (np.isfinite(fx.rating) and fx.rating <= UNHAPPY_MAX_RATING) or at_least(
+        fx.low_rating_share, UNHAPPY_MIN_LOW_SHARE
+    )
+    happy = high("avg_rating", 0.6, 0.1) if at_least(fx.rating, HAPPY_MIN_RATING) else 0.0
+    if unhappy and unhappy_fact:
         out.append(_Trait("unhappy reviews", unhappy))
-    elif high("avg_rating", 0.6, 0.1):
-        out.append(_Trait("happy reviews", high("avg_rating", 0.6, 0.1) * 0.5))
+    elif happy:
+        out.append(_Trait("happy reviews", happy * 0.5))
     seasonal = high("holiday_share", 0.6, 0.1)
-    if seasonal:
+    if seasonal and fx.holiday_share > SEASONAL_MIN_HOLIDAY_SHARE:
         out.append(_Trait("gift / seasonal", seasonal))
     if spend_col != "avg_order_value":
         aov = high("avg_order_value", 0.8, 0.15)
-        if aov and not spend:
+        if aov and not spend and at_least(fx.basket_ratio, BIG_BASKET_RATIO):
             out.append(_Trait("big baskets", aov))
     if spend_col and not new:
         lo_spend = low(spend_col, 0.5, 0.2)
@@ -739,14 +991,32 @@ def _traits(st: Mapping[str, _Stats], units: Mapping[str, str]) -> list[_Trait]:
     return sorted(out, key=lambda t: (-t.strength, order[t.tag]))
 
 
-def _name(tags: set[str], theme: str | None, lang: str = "en") -> str:
-    return _text(lang, _name_key(tags, theme))
+def _theme_holds(theme: str | None, facts: SegmentFacts) -> str | None:
+    """A word theme, unless what its words would say contradicts the numbers."""
+    if theme == "first" and facts.orders > REPEAT_MIN_ORDERS:
+        return None  # "first-time" buyers with several orders each
+    return theme
 
 
-def _name_key(tags: set[str], theme: str | None) -> str:
+def _name(
+    tags: set[str], theme: str | None, lang: str = "en", facts: SegmentFacts | None = None
+) -> str:
+    return _text(lang, _name_key(tags, theme, facts))
+
+
+def _name_key(tags: set[str], theme: str | None, facts: SegmentFacts | None = None) -> str:
+    """The automatic name's phrase key: the strongest claim the traits and the facts hold.
+
+    Order: new, lapsing (its value, season or depth), value, returns and reviews, season,
+    discounts, spend, review-word theme, baskets, loyalty and frequency, then a default that
+    says only what is true (regulars need recent repeat orders).
+    """
+    fx = facts or SegmentFacts()
+
     def has(*t):
         return all(x in tags for x in t)
 
+    top_value = np.isfinite(fx.spend_ratio) and fx.spend_ratio >= TOP_VALUE_RATIO
     if has("new"):
         return (
             "name.promising_newcomers"
@@ -754,9 +1024,21 @@ def _name_key(tags: set[str], theme: str | None) -> str:
             else "name.new_customers"
         )
     if has("lapsing"):
-        if "high spend" in tags or "frequent" in tags:
+        if "high spend" in tags:
             return "name.at_risk_high_spenders"
+        if fx.dormant:  # a year or more without an order: the season no longer explains it
+            if "gift / seasonal" in tags:
+                return "name.dormant_holiday_buyers"
+            if fx.orders < REPEAT_MIN_ORDERS:
+                return "name.dormant_one_time_buyers"
+            if fx.repeat:
+                return "name.dormant_repeat_buyers"
+            return "name.dormant_customers"
+        if "gift / seasonal" in tags:
+            return "name.lapsing_holiday_buyers"
         return "name.lapsing_customers"
+    if top_value and has("high spend"):
+        return "name.high_value_loyalists" if has("loyal") else "name.top_spenders"
     if has("high returns") and has("unhappy reviews"):
         return "name.unhappy_returners"
     if has("high returns"):
@@ -767,10 +1049,12 @@ def _name_key(tags: set[str], theme: str | None) -> str:
         return "name.seasonal_gift_buyers"
     if has("discount-driven"):
         return "name.bargain_hunters"
-    if has("high spend") and (has("frequent") or has("recent") or has("loyal")):
+    if has("high spend") and (has("frequent") or has("loyal")):
         return "name.high_value_loyalists"
     if has("high spend"):
         return "name.big_spenders"
+    if theme == "eco" and not fx.regular:
+        return "name.eco_minded_customers"
     if theme is not None:
         return f"theme_name.{theme}"
     if has("big baskets"):
@@ -779,11 +1063,46 @@ def _name_key(tags: set[str], theme: str | None) -> str:
         return "name.loyal_regulars"
     if has("frequent"):
         return "name.frequent_shoppers"
-    if has("low spend") or has("infrequent"):
+    if has("infrequent"):
         return "name.occasional_shoppers"
+    if has("low spend"):
+        return "name.low_spenders"
     if has("recent"):
         return "name.recently_active"
-    return "name.steady_regulars"
+    if not fx.has_orders:
+        return "name.typical_customers"
+    if fx.regular:
+        return "name.steady_regulars"
+    if fx.active and np.isfinite(fx.orders):
+        return "name.one_time_buyers"  # active, but half of them ordered once
+    if fx.active:
+        return "name.active_customers"
+    return "name.typical_customers"
+
+
+def _attribute_name(
+    st: Mapping[str, _Stats], means: Mapping[str, float], binary: set[str], lang: str
+) -> str | None:
+    """A table without orders: the segment's most distinctive attribute ("High monthly
+    charges", "Mostly contract month to month"), or None when none stands out."""
+    best: tuple[float, str] | None = None
+    for c, v in st.items():
+        if c in _ORDER_FEATURES or c.startswith("share_") or not np.isfinite(v.z):
+            continue
+        if abs(v.z) < 0.5 or abs(v.p) < 0.08 or np.sign(v.z) != np.sign(v.p):
+            continue
+        if c in binary and not (v.z > 0 and means.get(c, 0.0) >= 0.5):
+            continue  # an indicator says something only when most of the segment has it
+        if best is None or abs(v.z) > best[0]:
+            best = (abs(v.z), c)
+    if best is None:
+        return None
+    c = best[1]
+    label = c.removeprefix("attr_").replace("_", " ").strip() or c
+    key = (
+        "name.attr_mostly" if c in binary else "name.attr_high" if st[c].z > 0 else "name.attr_low"
+    )
+    return _text(lang, key, feature=label)
 
 
 def _with_theme(base: str, theme: str, lang: str) -> str:
@@ -842,6 +1161,8 @@ def _actions(
     top_cat: str | None,
     words: list[tuple[str, float]],
     lang: str = "en",
+    *,
+    has_orders: bool = True,
 ) -> list[Action]:
     cat = _text(lang, "cat.known", category=top_cat) if top_cat else _text(lang, "cat.unknown")
     in_cat = _text(lang, "in_cat", category=top_cat) if top_cat else ""
@@ -878,7 +1199,8 @@ def _actions(
             add("personalised_recommendation", "cross_sell", trait("high spend"))
             add("service_care", "vip", trait("high spend"))
         elif tag == "new":
-            add("precision_marketing", "second_purchase", trait("new"))
+            if has_orders:  # signed up without orders: there is no first order to follow
+                add("precision_marketing", "second_purchase", trait("new"))
             add("new_product_promotion", "welcome_arrivals", trait("new"))
         elif tag == "lapsing":
             add("risk_control", "churn_warning", trait("lapsing"))
@@ -907,7 +1229,9 @@ def _actions(
         add("new_product_promotion", "launch_previews", _text(lang, "why.tech"))
     elif theme == "quality" and len(out) < 2:
         add("personalised_recommendation", "premium_recs", _text(lang, "why.quality"))
-    if len(out) < 2:
+    if len(out) < 2 and not has_orders:  # no purchase history to recommend from
+        add("personalised_recommendation", "profile_recs", _text(lang, "why.no_orders"))
+    if len(out) < 2 and has_orders:
         add("personalised_recommendation", "personal_recs", _text(lang, "why.no_trait"))
     if len(out) < 2:
         add("new_product_promotion", "new_arrivals", _text(lang, "why.no_trait"))
@@ -984,6 +1308,13 @@ def build_profiles(
             grouped = text[ok].astype(str).groupby(r_seg[ok].to_numpy(), sort=False).agg(list)
             words.update(class_tfidf(grouped, top_n=top_words))
 
+    facts = segment_facts(df[cols], seg, _spend_column(cols, all_units))
+    binary = {
+        c
+        for c in cols
+        if c not in _ORDER_FEATURES and df[c].dropna().isin([0, 1]).all() and df[c].notna().any()
+    }
+
     profiles: list[SegmentProfile] = []
     themes: dict[str, str | None] = {}
     for s in order:
@@ -997,16 +1328,19 @@ def build_profiles(
             key=lambda kv: -kv[1],
         )[:3]
         w = words.get(s, [])
-        theme = word_theme(w)
+        fx = facts.get(s, SegmentFacts())
+        theme = _theme_holds(word_theme(w), fx)
         themes[s] = theme
-        traits = _traits(st, all_units)
+        traits = _traits(st, all_units, fx)
         tags = {t.tag for t in traits}
         if s == NOISE_LABEL:
             name = _text(lang, "name.noise")
         elif not _is_generic_label(s):
             name = s  # already a name (RFM tiers, user labels)
+        elif not fx.has_orders and not tags and theme is None:
+            name = _attribute_name(st, mean_d, binary, lang) or _name(tags, theme, lang, fx)
         else:
-            name = _name(tags, theme, lang)
+            name = _name(tags, theme, lang, fx)
         rev = float(revenue.get(s, np.nan))
         profiles.append(
             SegmentProfile(
@@ -1023,8 +1357,11 @@ def build_profiles(
                 words=w,
                 traits=[t.tag for t in traits][:6],
                 name=name,
-                actions=_actions(traits, theme, cats[0][0] if cats else None, w, lang),
+                actions=_actions(
+                    traits, theme, cats[0][0] if cats else None, w, lang, has_orders=fx.has_orders
+                ),
                 units=all_units,
+                facts=fx.to_dict(),
             )
         )
     _unique_names(profiles, themes, lang)
@@ -1115,6 +1452,10 @@ def profiles_from_dict(data: Sequence[Mapping]) -> list[SegmentProfile]:
                 name=str(d.get("name", d["segment"])),
                 actions=[Action(**a) for a in d.get("actions") or []],
                 units={str(k): str(v) for k, v in (d.get("units") or {}).items()},
+                facts={
+                    str(k): v if isinstance(v, bool) else _f(v)
+                    for k, v in (d.get("facts") or {}).items()
+                },
             )
         )
     return out

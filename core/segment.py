@@ -493,23 +493,38 @@ RFM_SEGMENTS = (
 )
 
 
+# How equal values are ranked before they are cut into quintiles (pandas rank methods). Equal
+# values always get equal scores — ranking by row order ("first") split the customers with
+# one order between F 1 and 4 by their id. F and M rank ties at the bottom of their group
+# ("min"): a customer scores the quintile of the share of customers they beat outright, so
+# every one-order customer scores F = 1 however many there are (with mid-ranks a shop where
+# 85 % order once would score them all F = 3 and call one-order big spenders Champions).
+# R ranks ties in the middle ("average"): ties are days, and a shop whose customers all
+# bought on one day should score them 3, not 1. Values that are all different score exactly
+# as the plain rank quintiles. :class:`core.migration.RFMThresholds` uses the same rules.
+RFM_TIES = {"r": "average", "f": "min", "m": "min"}
+
+
+def rfm_quintile(values: pd.Series, ties: str) -> pd.Series:
+    """Score 1–5: the quintile of each value's rank among `values` (higher = better)."""
+    r = values.rank(method=ties, ascending=True, na_option="bottom")
+    return np.ceil(r / len(values) * 5).clip(1, 5).astype(int)
+
+
 def rfm_scores(features: pd.DataFrame) -> pd.DataFrame:
-    """R, F, M quintile scores 1–5 (5 = best: recent, frequent, high spend)."""
+    """R, F, M quintile scores 1–5 (5 = best: recent, frequent, high spend); ties share a
+    score (see :data:`RFM_TIES`)."""
     for c in ("recency_days", "frequency", "monetary"):
         if c not in features:
             raise ValueError(f"RFM tiers need the feature '{c}' (needs an orders table)")
-
-    def q(s: pd.Series, ascending: bool) -> pd.Series:
-        r = s.rank(method="first", ascending=ascending, na_option="bottom" if ascending else "top")
-        return np.ceil(r / len(s) * 5).clip(1, 5).astype(int)
 
     rec = features["recency_days"].fillna(features["recency_days"].max() + 1)
     return pd.DataFrame(
         {
             "customer_id": features["customer_id"].to_numpy(),
-            "r": q(-rec, True).to_numpy(),
-            "f": q(features["frequency"].fillna(0), True).to_numpy(),
-            "m": q(features["monetary"].fillna(0), True).to_numpy(),
+            "r": rfm_quintile(-rec, RFM_TIES["r"]).to_numpy(),
+            "f": rfm_quintile(features["frequency"].fillna(0), RFM_TIES["f"]).to_numpy(),
+            "m": rfm_quintile(features["monetary"].fillna(0), RFM_TIES["m"]).to_numpy(),
         }
     )
 

@@ -113,6 +113,26 @@ def test_fixed_thresholds_on_one_date_reproduce_rfm_tiers():
     assert (ours["segment"] == theirs["segment"]).all()
 
 
+def test_fixed_thresholds_reproduce_rfm_tiers_with_ties():
+    # many one-order customers, shared days and round amounts: the same tie rules as rfm_scores
+    rng = np.random.default_rng(3)
+    n = 997
+    freq = np.where(rng.random(n) < 0.65, 1.0, rng.integers(2, 6, n).astype(float))
+    feats = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(n)],
+            "recency_days": rng.integers(0, 60, n).astype(float),
+            "frequency": freq,
+            "monetary": freq * rng.choice([10.0, 20.0, 25.0, 40.0], n),
+        }
+    )
+    ours = RFMThresholds.fit(feats).tiers(feats)
+    theirs = rfm_tiers(feats)
+    assert (ours[["r", "f", "m"]].to_numpy() == theirs[["r", "f", "m"]].to_numpy()).all()
+    assert (ours["segment"] == theirs["segment"]).all()
+    assert set(ours.loc[freq == 1, "f"]) == {1}
+
+
 def test_fixed_thresholds_mean_a_customer_who_did_nothing_only_ages():
     # Customer x does nothing between the dates; everyone else buys a lot more. With thresholds
     # re-ranked at B, x would drop on F and M although nothing about x changed.

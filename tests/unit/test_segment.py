@@ -13,6 +13,7 @@ from core.segment import (
     fuse_vectors,
     k_selection,
     make_segmenter,
+    rfm_scores,
     rfm_tiers,
 )
 
@@ -122,6 +123,68 @@ def test_rfm_tiers_on_clear_cases():
     assert set(t["r"]) <= set(range(1, 6))
     with pytest.raises(ValueError, match="recency_days"):
         rfm_tiers(feats.drop(columns=["recency_days"]))
+
+
+def _many_one_order_customers(n: int = 3000, seed: int = 0) -> pd.DataFrame:
+    """A log where 70 % ordered once and 70 % bought in the last 150 days (ids shuffled)."""
+    rng = np.random.default_rng(seed)
+    once = rng.random(n) < 0.7
+    active = rng.random(n) < 0.7
+    frequency = np.where(once, 1, 2 + rng.poisson(3, n)).astype(float)
+    return pd.DataFrame(
+        {
+            "customer_id": [f"c{i:05d}" for i in rng.permutation(n)],
+            "recency_days": np.where(
+                active, rng.integers(0, 150, n), rng.integers(180, 700, n)
+            ).astype(float),
+            "frequency": frequency,
+            "monetary": np.round(frequency * rng.lognormal(3.5, 0.5, n), 2),
+        }
+    )
+
+
+def test_rfm_ties_get_equal_scores_whatever_the_row_order():
+    feats = _many_one_order_customers()
+    s = rfm_scores(feats)
+    for col, score in (("frequency", "f"), ("recency_days", "r"), ("monetary", "m")):
+        per_value = s.groupby(feats[col].to_numpy())[score].nunique()
+        assert (per_value == 1).all(), col  # equal values, equal scores
+    once = feats["frequency"].to_numpy() == 1
+    assert set(s.loc[once, "f"]) == {1}  # one order beats no one, however many share it
+    assert s.loc[~once, "f"].min() >= 4  # ordering twice beats the 70 % who ordered once
+    shuffled = rfm_scores(feats.sample(frac=1, random_state=1))
+    pd.testing.assert_frame_equal(
+        s.set_index("customer_id").sort_index(), shuffled.set_index("customer_id").sort_index()
+    )
+    # values that are all different still score as plain rank quintiles
+    distinct = pd.DataFrame(
+        {
+            "customer_id": list("abcdefghij"),
+            "recency_days": np.arange(10.0),
+            "frequency": np.arange(10.0) + 1,
+            "monetary": np.arange(10.0) * 10,
+        }
+    )
+    d = rfm_scores(distinct)
+    assert d["f"].tolist() == d["m"].tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+    assert d["r"].tolist() == [5, 5, 4, 4, 3, 3, 2, 2, 1, 1]
+    # everyone bought the same day: a middle R for all, not the worst
+    assert set(rfm_scores(distinct.assign(recency_days=5.0))["r"]) == {3}
+
+
+def test_rfm_champions_are_recent_repeat_buyers_when_most_customers_are_active():
+    # Champions need R >= 4: the top 40 % by recency. With 70 % active in the last 150 days,
+    # nobody away 180+ days can reach it; and F = 1 for one order keeps (F + M) / 2 below 4.
+    feats = _many_one_order_customers()
+    t = rfm_tiers(feats)
+    champions = t["segment"].to_numpy() == "Champions"
+    assert 0.05 < champions.mean() < 0.3
+    assert not (champions & (feats["recency_days"].to_numpy() >= 180)).any()
+    assert (feats.loc[champions, "frequency"] >= 2).all()
+    # recent one-order customers land in the tiers made for them
+    once_recent = (feats["frequency"] == 1) & (feats["recency_days"] < 30)
+    assert set(t.loc[once_recent, "segment"]) <= {"New customers", "Potential loyalists", "Loyal"}
+    assert (t.loc[once_recent, "segment"] == "New customers").mean() > 0.15  # M = 1 too
 
 
 def test_k_selection_prefers_true_k(blobs):
