@@ -1239,6 +1239,11 @@ def _actions(
 
 
 # --------------------------------------------------------------------------- profiles
+# Bumped whenever names, traits or the playbook change, so profiles saved with a run by an
+# older version are built again instead of showing names the current rules would not give.
+PROFILES_VERSION = "2"
+
+
 def build_profiles(
     segments: pd.DataFrame,
     reviews: pd.DataFrame | None = None,

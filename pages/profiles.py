@@ -15,6 +15,7 @@ from core.export import to_safe_csv_bytes
 from core.locale import error_text
 from core.pipeline import load_segments, load_vectors, save_segment_names, segment_names
 from core.profiles import (
+    PROFILES_VERSION,
     build_profiles,
     compare_segments,
     profiles_from_dict,
@@ -49,7 +50,7 @@ def _profiles(run_id: str, dataset_id: str, updated: str, lang: str):
 
     Kept next to the run (``profiles.json``, see :func:`_keep_saved`) so a restarted server
     does not profile 100 k customers' reviews again; the key changes with the run, the dataset,
-    its features and the language of the names and playbooks.
+    its features, the language of the names and playbooks and the naming rules' version.
     """
     path = ws.get_run(run_id).path / "profiles.json"
     key = "|".join(
@@ -58,6 +59,7 @@ def _profiles(run_id: str, dataset_id: str, updated: str, lang: str):
             ws.get_dataset(dataset_id).created_at,
             load_feature_config(ws, dataset_id).key(),
             lang,
+            PROFILES_VERSION,
         ]
     )
     try:

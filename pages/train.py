@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.campaign import list_campaigns
+from core.datasets import column_mapping
 from core.evaluate import model_label
 from core.finetune import FinetuneParams
 from core.jobs import is_job, read_status, resume, state_label, submit
@@ -44,6 +45,7 @@ label_cols = (
     if customers is not None
     else []
 )
+uploaded_as = {v: k for k, v in column_mapping(ws, ds.id, "customers").items()}
 seg_runs = [r for r in state.segment_runs(ds.id) if r.status == "done"]
 campaigns = {c.id: c for c in list_campaigns(ws, dataset_id=ds.id)}
 kinds = {
@@ -92,7 +94,9 @@ with st.form("train_form"):
         t("train.form.label_column"),
         label_cols or ["—"],
         key="tr_label",
-        index=label_cols.index("persona") if "persona" in label_cols else 0,
+        index=next((label_cols.index(c) for c in ("persona", "label") if c in label_cols), 0),
+        # `label (Churn)`: the stored column, and what the uploaded file called it.
+        format_func=lambda c: c if uploaded_as.get(c, c) == c else f"{c} ({uploaded_as[c]})",
         help=t("train.form.label_column_help"),
     )
     horizon = c2.number_input(
