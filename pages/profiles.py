@@ -58,8 +58,8 @@ def _profiles(run_id: str, dataset_id: str, updated: str, lang: str):
             updated,
             ws.get_dataset(dataset_id).created_at,
             load_feature_config(ws, dataset_id).key(),
-            lang,
             PROFILES_VERSION,
+            lang,
         ]
     )
     try:
