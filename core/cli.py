@@ -551,6 +551,15 @@ def train_cmd(
     ] = None,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
     seed: Annotated[int, typer.Option()] = 0,
+    cv: Annotated[
+        int,
+        typer.Option(
+            "--cv",
+            min=0,
+            help="Also k-fold cross-validate the fine-tuned model and every baseline with K "
+            "folds (K ≥ 2): mean ± std of AUC, accuracy and macro-F1",
+        ),
+    ] = 0,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Fine-tune the text + numbers classifier; evaluate it next to baselines; save a bundle."""
@@ -573,7 +582,10 @@ def train_cmd(
         max_customers=max_customers,
         device=device,
         seed=seed,
+        cv_folds=cv,
     )
+    if cv == 1:
+        _fail("--cv needs at least 2 folds (or 0 for none)")
     progress = _progress_printer()
     try:
         run = run_finetune(ws, dataset, p, progress=progress)
@@ -585,11 +597,45 @@ def train_cmd(
     typer.echo(
         f"run '{run.id}': target {s['target']} ({len(s['classes'])} classes), {s['n_customers']:,} customers, {s['seconds']} s on {s['device']}"
     )
-    typer.echo(
-        f"  fine-tuned model   macro-F1 {s['test_macro_f1']:.3f}  accuracy {s['test_accuracy']:.3f}"
-    )
-    for name, f1 in s["baselines"].items():
-        typer.echo(f"  {name:<18} macro-F1 {f1:.3f}")
+    typer.echo(f"  holdout of {s['n_test']:,} customers:")
+
+    def num(v) -> str:
+        return "n/a" if v is None else f"{v:.3f}"
+
+    width = max(len(m["name"]) for m in s["models"]) + 2
+    typer.echo(f"  {'model':<{width}}{'AUC':>8}{'accuracy':>10}{'macro-F1':>10}")
+    for m in s["models"]:
+        typer.echo(
+            f"  {m['name']:<{width}}{num(m['macro_auc']):>8}{num(m['accuracy']):>10}"
+            f"{num(m['macro_f1']):>10}"
+        )
+    best = s.get("best_baseline")
+    if best:
+        metric = {"macro_auc": "AUC", "macro_f1": "macro-F1"}[best["metric"]]
+        model, base = num(best["model_score"]), num(best["score"])
+        if s.get("beats_best_baseline"):
+            typer.echo(
+                f"  the fine-tuned model beats the best baseline: {metric} {model} against "
+                f"{base} for {best['name']}"
+            )
+        else:
+            typer.secho(
+                f"  the baseline {best['name']} does as well as or better than the fine-tuned "
+                f"model: {metric} {base} against {model}; prefer it, or give the model more "
+                "data or epochs",
+                fg=typer.colors.YELLOW,
+            )
+    if cv:
+        from core.evaluate import cv_summary
+        from core.finetune import load_cv
+
+        folds = load_cv(ws, run.id)
+        if folds is not None and len(folds):
+            table = cv_summary(folds)
+            typer.echo(f"  {table['folds'].max()}-fold cross-validation (mean ± std):")
+            typer.echo(f"  {'model':<{width}}{'AUC':>15}{'accuracy':>17}{'macro-F1':>17}")
+            for r in table.itertuples():
+                typer.echo(f"  {r.model:<{width}}{r.macro_auc:>15}{r.accuracy:>17}{r.macro_f1:>17}")
     for w in s["warnings"]:
         typer.secho(f"  warning: {w}", fg=typer.colors.YELLOW)
     typer.echo(f"  bundle: {run.path / 'bundle'}")

@@ -180,7 +180,7 @@ def run_finetune(
 
 
 def _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override) -> RunInfo:
-    from core.evaluate import evaluate_predictions, run_baselines, split_holdout
+    from core.evaluate import evaluate_predictions, model_scores, run_baselines, split_holdout
     from core.model import (
         FusionClassifier,
         ModelBundle,
@@ -341,10 +341,16 @@ def _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override) -> Run
         else "numbers"
     )
     evals = [evaluate_predictions(data["label"].to_numpy()[te_idx], proba, classes, name)]
-    if p.baselines and numeric_cols:
+    if p.baselines and (numeric_cols or texts is not None):
         say(LocalText(_PROGRESS, "baselines"), 0.93)
+        # The same inputs as the fine-tuned model: its numbers, and its documents for the text one.
         evals += run_baselines(
-            data[numeric_cols], data["label"].to_numpy(), tr_idx, te_idx, classes
+            data[numeric_cols] if numeric_cols else None,
+            data["label"].to_numpy(),
+            tr_idx,
+            te_idx,
+            classes,
+            texts=texts,
         )
     atomic_write_json(run.path / "evaluation.json", [e.to_dict() for e in evals])
 
@@ -395,7 +401,10 @@ def _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override) -> Run
         "best_epoch": result.best_epoch,
         "test_macro_f1": evals[0].macro_f1,
         "test_accuracy": evals[0].accuracy,
-        "baselines": {e.model_name: e.macro_f1 for e in evals[1:]},
+        "test_macro_auc": evals[0].macro_auc,
+        "baselines": {e.model_name: e.macro_f1 for e in evals[1:]},  # macro-F1, as pages read it
+        "models": [model_scores(e) for e in evals],  # the fine-tuned model first
+        **_baseline_verdict(evals),
         "samples_per_s": round(result.samples_per_s, 1),
         "device": result.device,
         "seconds": round(time.perf_counter() - t0, 1),
@@ -407,13 +416,36 @@ def _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override) -> Run
     return ws.update_run(run.id, status="done", summary=summary)
 
 
+def _baseline_verdict(evals) -> dict[str, Any]:
+    """Summary keys saying whether the fine-tuned model (evals[0]) beats the best baseline."""
+    from core.evaluate import compare_with_best_baseline
+
+    verdict = compare_with_best_baseline(evals[0], evals[1:])
+    if verdict is None:
+        return {"best_baseline": None, "beats_best_baseline": None}
+    return {
+        "best_baseline": {
+            "name": verdict["best_baseline"],
+            "metric": verdict["metric"],
+            "score": verdict["baseline_score"],
+            "model_score": verdict["model_score"],
+        },
+        "beats_best_baseline": verdict["model_beats_best_baseline"],
+    }
+
+
 def _cross_validate(
     initial, tokenizer, data, texts, numeric_cols, classes, p, tcfg, say, should_stop
 ) -> pd.DataFrame:
-    """k-fold macro-F1 / accuracy of a freshly fine-tuned model per fold, and of the baselines on the same folds."""
-    from sklearn.metrics import accuracy_score, f1_score
-
-    from core.evaluate import cross_validate_baselines, kfold_indices
+    """k-fold accuracy / macro-F1 / macro-AUC of a freshly fine-tuned model per fold, and of the
+    baselines on the same folds."""
+    from core.evaluate import (
+        CV_COLUMNS,
+        cross_validate_baselines,
+        cv_row,
+        evaluate_predictions,
+        kfold_indices,
+    )
     from core.model import NumericPreprocessor
     from core.train import TrainCallbacks, TrainData, predict_proba, train
 
@@ -452,23 +484,23 @@ def _cross_validate(
             tcfg,
             TrainCallbacks(should_stop=should_stop),
         )
-        pred = predict_proba(
+        proba = predict_proba(
             model, subset(te), tokenizer, max_length=p.max_length, device=res.device
-        ).argmax(1)
-        rows.append(
-            {
-                "model": "fine-tuned",
-                "fold": fold,
-                "accuracy": float(accuracy_score(y[te], pred)),
-                "macro_f1": float(f1_score(y[te], pred, average="macro", zero_division=0)),
-            }
         )
-    out = pd.DataFrame(rows)
-    if p.baselines and numeric_cols:
+        ev = evaluate_predictions(y_text[te], proba, classes, "fine-tuned")
+        rows.append(cv_row(ev, fold))
+    out = pd.DataFrame(rows, columns=CV_COLUMNS)
+    if p.baselines and (numeric_cols or texts is not None):
+        say(LocalText(_PROGRESS, "baselines"), 0.97)
         base = cross_validate_baselines(
-            data[numeric_cols], y_text, classes, k=p.cv_folds, seed=p.seed
+            data[numeric_cols] if numeric_cols else None,
+            y_text,
+            classes,
+            k=p.cv_folds,
+            seed=p.seed,
+            texts=texts,
         )
-        out = pd.concat([out, base[["model", "fold", "accuracy", "macro_f1"]]], ignore_index=True)
+        out = pd.concat([out, base[CV_COLUMNS]], ignore_index=True)
     return out
 
 

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.datasets import dataset_name
-from core.evaluate import Evaluation, compare_table, model_label
+from core.evaluate import Evaluation, compare_table, compare_with_best_baseline, model_label
 from core.export import to_safe_csv_bytes
 from core.finetune import load_cv, load_evaluations, load_predictions
 from core.locale import error_text
@@ -51,6 +51,10 @@ def _cls(value) -> str:
 def _shown(df: pd.DataFrame, columns=("true", "predicted")) -> pd.DataFrame:
     """`df` with its class columns as the page shows them (downloads keep the stored values)."""
     return df.assign(**{c: df[c].map(_cls) for c in columns if c in df.columns})
+
+
+def _score(value) -> str:
+    return "—" if value is None else f"{value:.3f}"
 
 
 def _clicked_cell(event, classes: list[str]) -> tuple[str, str] | None:
@@ -241,27 +245,42 @@ for w in warnings_in(s, lang):
     st.warning(w, icon=":material/warning:")
 
 st.subheader(t("evaluate.side_by_side"))
+# Said plainly: a fine-tuned model that a classical baseline matches is not worth its cost.
+verdict = compare_with_best_baseline(evals[0], evals[1:])
+if verdict is not None:
+    words = dict(
+        model=model_label(evals[0].model_name, lang),
+        baseline=model_label(verdict["best_baseline"], lang),
+        metric=t(f"evaluate.col.{verdict['metric']}"),
+        model_score=_score(verdict["model_score"]),
+        baseline_score=_score(verdict["baseline_score"]),
+    )
+    if verdict["model_beats_best_baseline"]:
+        st.caption(t("evaluate.beats_baseline", **words))
+    else:
+        st.warning(t("evaluate.not_better", **words), icon=":material/warning:")
 cmp = compare_table(evals)
 cmp["model"] = cmp["model"].map(lambda m: model_label(m, lang))
 st.dataframe(cmp.round(3), hide_index=True, width="stretch", column_config=_columns(cmp.columns))
 cv = load_cv(ws, run_id)
 if cv is not None:
     folds = cv["fold"].nunique()
-    summary = (
-        cv.groupby("model")
-        .agg(
-            macro_f1_mean=("macro_f1", "mean"),
-            macro_f1_std=("macro_f1", "std"),
-            accuracy_mean=("accuracy", "mean"),
-        )
-        .sort_values("macro_f1_mean", ascending=False)
+    metrics = dict(
+        macro_f1_mean=("macro_f1", "mean"),
+        macro_f1_std=("macro_f1", "std"),
+        accuracy_mean=("accuracy", "mean"),
     )
+    if "macro_auc" in cv.columns:  # runs from before AUC was kept per fold have none
+        metrics |= dict(macro_auc_mean=("macro_auc", "mean"), macro_auc_std=("macro_auc", "std"))
+    summary = cv.groupby("model").agg(**metrics).sort_values("macro_f1_mean", ascending=False)
     st.markdown(t("evaluate.cv_heading", folds=folds))
     cv_columns = {
         "model": t("evaluate.cv_col.model"),
         "macro_f1_mean": t("evaluate.cv_col.macro_f1_mean"),
         "macro_f1_std": t("evaluate.cv_col.macro_f1_std"),
         "accuracy_mean": t("evaluate.cv_col.accuracy_mean"),
+        "macro_auc_mean": t("evaluate.cv_col.macro_auc_mean"),
+        "macro_auc_std": t("evaluate.cv_col.macro_auc_std"),
     }
     summary.index = summary.index.map(lambda m: model_label(m, lang))
     st.dataframe(

@@ -10,7 +10,7 @@ import streamlit as st
 
 from core.campaign import list_campaigns
 from core.datasets import column_mapping
-from core.evaluate import model_label
+from core.evaluate import BASELINE_LABELS, model_label
 from core.finetune import FinetuneParams
 from core.jobs import is_job, read_status, resume, state_label, submit
 from core.locale import error_text, text_in
@@ -381,7 +381,9 @@ done = [r for r in runs if r.status == "done"]
 
 def _baseline(name: str) -> str:
     lang = current_language()
-    return name.replace("_", " ") if lang == "en" else model_label(name, lang)
+    if lang == "en":
+        return BASELINE_LABELS.get(name, name.replace("_", " "))
+    return model_label(name, lang)
 
 
 if done:
@@ -400,6 +402,23 @@ if done:
         ),
         icon=":material/model_training:",
     )
+    best_baseline = s.get("best_baseline")
+    if (
+        best_baseline
+        and s.get("beats_best_baseline") is False
+        and None not in (best_baseline["score"], best_baseline["model_score"])
+    ):
+        metric = best_baseline["metric"]
+        st.warning(
+            t(
+                "train.runs.not_better",
+                baseline=_baseline(best_baseline["name"]),
+                metric=t(f"evaluate.col.{metric}"),
+                baseline_score=f"{best_baseline['score']:.3f}",
+                model_score=f"{best_baseline['model_score']:.3f}",
+            ),
+            icon=":material/warning:",
+        )
     for w in warnings_in(s, current_language()):
         st.warning(w, icon=":material/warning:")
     st.page_link(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from core.cli import app
@@ -94,3 +95,76 @@ def test_train_then_score(workspace_root, tmp_path):
     assert len(scores) == 400 and set(scores["predicted"]) <= {"active", "churned"}
     res = runner.invoke(app, ["score", str(tmp_path), "demo", "--out", str(out)])
     assert res.exit_code == 2 and "not a model bundle" in res.output
+
+
+def _model_rows(output: str, names) -> dict[str, list[float]]:
+    """name → the numbers printed on its table row (first row naming it)."""
+    rows = {}
+    for line in output.splitlines():
+        parts = line.split()
+        for name in names:
+            if name not in rows and line.strip().startswith(name + " "):
+                rows[name] = [float(v) for v in parts[len(name.split()) :] if v != "±"]
+    return rows
+
+
+def test_train_prints_auc_for_every_model_and_cross_validates(
+    workspace_root, tmp_path, demo_tiny_bert
+):
+    import json
+
+    enc, tok, _ = demo_tiny_bert
+    encoder_dir = tmp_path / "tiny-bert"
+    enc.save_pretrained(encoder_dir)
+    tok.save_pretrained(encoder_dir)
+    assert runner.invoke(app, ["demo", "--customers", "300", "--seed", "4"]).exit_code == 0
+    res = runner.invoke(
+        app,
+        [
+            "train",
+            "demo",
+            "--label-column",
+            "persona",
+            "--encoder",
+            str(encoder_dir),
+            "--epochs",
+            "1",
+            "--max-length",
+            "32",
+            "--lr",
+            "2e-3",
+            "--cv",
+            "2",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    run = Workspace(workspace_root).list_runs("demo", kind="train")[0]
+    s = json.loads((run.path / "summary.json").read_text())
+    names = [m["name"] for m in s["models"]]
+    assert names[0] == "fine-tuned text + numbers" and "tfidf_logistic_regression" in names
+    holdout, _, cv_part = res.output.partition("cross-validation")
+    header = next(line for line in holdout.splitlines() if line.strip().startswith("model"))
+    assert header.split() == ["model", "AUC", "accuracy", "macro-F1"]
+    rows = _model_rows(holdout, names)
+    assert set(rows) == set(names)
+    for m in s["models"]:  # the printed figures are the stored ones
+        expected = [m["macro_auc"], m["accuracy"], m["macro_f1"]]
+        assert rows[m["name"]] == pytest.approx(expected, abs=5e-4), m
+    best = s["best_baseline"]["name"]
+    verdict = next(line for line in holdout.splitlines() if best in line and "fine-tuned" in line)
+    assert ("does as well as or better" in verdict) == (not s["beats_best_baseline"])
+    # --cv 2: mean ± std of the three metrics per model, the fine-tuned one included
+    assert cv_part and "2-fold" in res.output
+    cv_rows = _model_rows(cv_part, ["fine-tuned", *names[1:]])
+    assert set(cv_rows) == {"fine-tuned", *names[1:]}
+    for values in cv_rows.values():
+        assert len(values) == 6 and all(0 <= v <= 1 for v in values)
+    cv = pd.read_parquet(run.path / "cv.parquet")
+    auc = cv[cv["model"] == "fine-tuned"]["macro_auc"]
+    assert len(auc) == 2 and cv_rows["fine-tuned"][0] == pytest.approx(auc.mean(), abs=5e-4)
+
+
+def test_train_cv_needs_two_folds(workspace_root):
+    assert runner.invoke(app, ["demo", "--customers", "100"]).exit_code == 0
+    res = runner.invoke(app, ["train", "demo", "--label-column", "persona", "--cv", "1"])
+    assert res.exit_code == 2 and "--cv" in res.output

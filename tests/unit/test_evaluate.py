@@ -13,13 +13,16 @@ from core.demo import generate_demo_store
 from core.evaluate import (
     MAX_CURVE_POINTS,
     Evaluation,
+    TunedGradientBoosting,
     baseline_models,
     compare_table,
+    compare_with_best_baseline,
     confusion_normalised,
     cross_validate_baselines,
     cv_summary,
     evaluate_predictions,
     kfold_indices,
+    model_label,
     run_baselines,
     split_holdout,
 )
@@ -153,7 +156,7 @@ def test_kfold_indices_stratified():
 
 def test_baseline_models_factories():
     models = baseline_models()
-    assert set(models) == {"logistic_regression", "gradient_boosting"}
+    assert set(models) == {"logistic_regression", "gradient_boosting", "tfidf_logistic_regression"}
     assert models["logistic_regression"]() is not models["logistic_regression"]()
 
 
@@ -194,3 +197,173 @@ def test_cross_validation(persona_data):
     assert list(summary["folds"]) == [3, 3]
     assert "±" in summary["macro_f1"].iloc[0]
     assert summary["macro_f1_mean"].is_monotonic_decreasing
+
+
+# --------------------------------------------------------------------------- text baseline
+_GOOD = ["love it", "great quality", "excellent service", "works perfectly", "very happy"]
+_BAD = ["terrible", "broke quickly", "awful support", "waste of money", "very disappointed"]
+_GOOD_ZH = ["非常喜欢", "质量很好", "服务周到", "物超所值", "很满意"]
+_BAD_ZH = ["太差了", "很快就坏", "客服糟糕", "浪费钱", "非常失望"]
+
+
+def _sentiment_data(n: int, seed: int, good=_GOOD, bad=_BAD, filler=("ordered", "shipped")):
+    """A target the documents decide (sentiment words) and numbers that are pure noise."""
+    rng = np.random.default_rng(seed)
+    y = np.where(rng.random(n) < 0.5, "happy", "unhappy")
+    texts = []
+    for label in y:
+        bank = good if label == "happy" else bad
+        words = [str(rng.choice(bank)) for _ in range(2)] + [str(rng.choice(filler))]
+        if rng.random() < 0.15:  # some customers also say the opposite once
+            words.append(str(rng.choice(bad if label == "happy" else good)))
+        rng.shuffle(words)
+        texts.append(" ".join(words))
+    X = pd.DataFrame(
+        {
+            "customer_id": [f"C{i}" for i in range(n)],
+            "noise_a": rng.normal(size=n),
+            "noise_b": rng.exponential(size=n),
+        }
+    )
+    return X, y, texts
+
+
+def test_text_baseline_wins_when_the_documents_decide():
+    X, y, texts = _sentiment_data(400, seed=0)
+    tr, te = split_holdout(y, test_size=0.25, seed=0)
+    evals = {
+        e.model_name: e for e in run_baselines(X, y, tr, te, ["happy", "unhappy"], texts=texts)
+    }
+    assert set(evals) == {"logistic_regression", "gradient_boosting", "tfidf_logistic_regression"}
+    text = evals["tfidf_logistic_regression"]
+    assert text.macro_auc > 0.9 and text.n_test == len(te)
+    for name in ("logistic_regression", "gradient_boosting"):  # the numbers are noise
+        assert evals[name].macro_auc < 0.7, (name, evals[name].macro_auc)
+        assert text.macro_auc > evals[name].macro_auc + 0.2
+    verdict = compare_with_best_baseline(evals["logistic_regression"], list(evals.values())[1:])
+    assert verdict["best_baseline"] == "tfidf_logistic_regression"
+    assert verdict["metric"] == "macro_auc" and not verdict["model_beats_best_baseline"]
+
+
+def test_text_baseline_reads_chinese_and_needs_no_numbers():
+    X, y, texts = _sentiment_data(300, seed=1, good=_GOOD_ZH, bad=_BAD_ZH, filler=("下单", "发货"))
+    texts = ["".join(t.split()) for t in texts]  # Chinese is written without spaces
+    tr, te = split_holdout(y, test_size=0.25, seed=0)
+    (ev,) = run_baselines(None, y, tr, te, ["happy", "unhappy"], texts=texts)
+    assert ev.model_name == "tfidf_logistic_regression"
+    assert ev.macro_auc > 0.9
+    # numbers only: the text baseline is left out; asking for it is a clear error
+    names = [e.model_name for e in run_baselines(X, y, tr, te, ["happy", "unhappy"])]
+    assert names == ["logistic_regression", "gradient_boosting"]
+    with pytest.raises(ValueError, match="needs documents"):
+        run_baselines(X, y, tr, te, ["happy", "unhappy"], models=["tfidf_logistic_regression"])
+    with pytest.raises(ValueError, match="no numeric feature columns or documents"):
+        run_baselines(None, y, tr, te, ["happy", "unhappy"], texts=[" "] * len(y))
+
+
+def test_text_baseline_also_reads_the_numbers():
+    """A target partly in the words, partly in a number: text ⊕ numbers beats text alone."""
+    rng = np.random.default_rng(3)
+    n = 500
+    word = rng.random(n) < 0.5
+    number = rng.normal(size=n)
+    # each input says part of it: the word moves the odds, the number moves them as much
+    y = np.where(2.0 * (word - 0.5) + number + rng.normal(0, 0.3, n) > 0, "a", "b")
+    texts = [("shiny " if w else "dull ") + "item" for w in word]
+    X = pd.DataFrame({"customer_id": range(n), "signal": number})
+    tr, te = split_holdout(y, test_size=0.3, seed=0)
+    both = run_baselines(X, y, tr, te, ["a", "b"], ["tfidf_logistic_regression"], texts=texts)
+    alone = run_baselines(None, y, tr, te, ["a", "b"], texts=texts)
+    assert both[0].macro_auc > alone[0].macro_auc + 0.1
+
+
+def test_cross_validation_includes_the_text_baseline():
+    X, y, texts = _sentiment_data(240, seed=2)
+    cv = cross_validate_baselines(X, y, ["happy", "unhappy"], k=3, seed=0, texts=texts)
+    assert set(cv["model"]) == {
+        "logistic_regression",
+        "gradient_boosting",
+        "tfidf_logistic_regression",
+    }
+    assert (cv.groupby("model")["fold"].nunique() == 3).all()
+    assert cv["macro_auc"].notna().all()
+    summary = cv_summary(cv).set_index("model")
+    assert summary.loc["tfidf_logistic_regression", "macro_auc_mean"] > 0.9
+    assert summary["macro_auc_mean"].idxmax() == "tfidf_logistic_regression"
+
+
+def test_text_baseline_label_in_both_languages():
+    assert model_label("tfidf_logistic_regression") == "tfidf_logistic_regression"
+    zh = model_label("tfidf_logistic_regression", "zh")
+    assert zh != "tfidf_logistic_regression" and "逻辑回归" in zh
+
+
+# --------------------------------------------------------------------------- tuned boosting
+def _numeric_task(n: int, seed: int):
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(rng.normal(size=(n, 4)), columns=list("abcd"))
+    X.loc[rng.random(n) < 0.05, "c"] = np.nan  # missing values are fine
+    score = X["a"].to_numpy() * 1.5 + np.sin(3 * X["b"].to_numpy()) + rng.normal(0, 0.5, n)
+    y = np.where(score > np.quantile(score, 0.6), "high", np.where(score > 0, "mid", "low"))
+    return X, y
+
+
+def test_tuned_boosting_searches_and_never_sees_the_test_rows():
+    X, y = _numeric_task(600, seed=0)
+    classes = sorted(set(y))
+    tr, te = split_holdout(y, test_size=0.25, seed=0)
+    (ev,) = run_baselines(X, y, tr, te, classes, models=["gradient_boosting"])
+    assert ev.model_name == "gradient_boosting" and ev.macro_auc > 0.8
+
+    # What run_baselines reports is what a model fitted on the training rows alone predicts ...
+    alone = TunedGradientBoosting().fit(X.iloc[tr], y[tr])
+    proba = alone.predict_proba(X.iloc[te])[:, [list(alone.classes_).index(c) for c in classes]]
+    ref = evaluate_predictions(y[te], proba, classes, "alone")
+    assert (ev.accuracy, ev.macro_auc) == pytest.approx((ref.accuracy, ref.macro_auc))
+    assert np.array_equal(ev.confusion, ref.confusion)
+    # ... and other labels on the test rows change none of its predictions, only their scoring.
+    y2 = y.copy()
+    y2[te] = np.random.default_rng(9).permutation(y2[te])
+    (ev2,) = run_baselines(X, y2, tr, te, classes, models=["gradient_boosting"])
+    ref2 = evaluate_predictions(y2[te], proba, classes, "alone")
+    assert np.array_equal(ev2.confusion, ref2.confusion)
+    assert ev2.macro_auc == pytest.approx(ref2.macro_auc) and ev2.macro_auc < ev.macro_auc - 0.2
+    assert ev2.confusion.sum(axis=0).tolist() == ev.confusion.sum(axis=0).tolist()
+
+    # The search tried ≤ 6 configurations, each stopped early, and kept the best on validation.
+    results = alone.search_results_
+    assert 2 <= len(results) <= 6
+    assert all(r["max_iter"] < alone.max_iter for r in results)
+    best = min(results, key=lambda r: r["validation_log_loss"])
+    keys = ("learning_rate", "max_leaf_nodes", "min_samples_leaf")
+    assert {k: best[k] for k in keys} == {k: alone.best_params_[k] for k in keys}
+    assert TunedGradientBoosting().fit(X.iloc[tr], y[tr]).best_params_ == alone.best_params_
+
+
+def test_tuned_boosting_copes_with_tiny_data():
+    X, y = _numeric_task(30, seed=1)
+    m = TunedGradientBoosting().fit(X, y)  # too few rows to hold a validation slice out
+    assert m.search_results_ == [] and m.predict_proba(X).shape == (30, len(set(y)))
+    assert set(m.predict(X)) <= set(y)
+
+
+def test_compare_with_best_baseline_falls_back_to_f1_without_auc():
+    def ev(name, f1, auc):
+        e = evaluate_predictions(["a", "b"], np.eye(2), ["a", "b"], name)
+        e.macro_f1, e.macro_auc = f1, auc
+        return e
+
+    v = compare_with_best_baseline(ev("m", 0.7, 0.8), [ev("x", 0.6, 0.85), ev("y", 0.75, 0.7)])
+    assert (v["best_baseline"], v["metric"], v["model_beats_best_baseline"]) == (
+        "x",
+        "macro_auc",
+        False,
+    )
+    v = compare_with_best_baseline(ev("m", 0.7, 0.9), [ev("x", 0.6, None), ev("y", 0.65, 0.7)])
+    assert (v["best_baseline"], v["metric"], v["model_beats_best_baseline"]) == (
+        "y",
+        "macro_f1",
+        True,
+    )
+    assert v["model_score"] == 0.7 and v["baseline_score"] == 0.65
+    assert compare_with_best_baseline(ev("m", 0.7, 0.9), []) is None

@@ -43,7 +43,15 @@ def test_persona_finetune_writes_bundle_evaluation_and_predictions(ws, tiny):
     s = run.summary
     assert s["n_train"] + s["n_validation"] + s["n_test"] == s["n_customers"] == 600
     assert len(s["classes"]) == 8 and 0 <= s["test_macro_f1"] <= 1
-    assert set(s["baselines"]) == {"logistic_regression", "gradient_boosting"}
+    baselines = {"logistic_regression", "gradient_boosting", "tfidf_logistic_regression"}
+    assert set(s["baselines"]) == baselines
+    # every model carries the three scores, the fine-tuned one first, as in evaluation.json
+    models = {m["name"]: m for m in s["models"]}
+    assert list(models)[0].startswith("fine-tuned") and set(list(models)[1:]) == baselines
+    for m in s["models"]:
+        assert all(0 <= m[k] <= 1 for k in ("accuracy", "macro_f1", "macro_auc")), m
+    assert s["test_macro_auc"] == models[list(models)[0]]["macro_auc"]
+    _check_verdict(s)
     assert stages == sorted(stages) and stages[-1] == 1.0
     evals = load_evaluations(ws, run.id)
     assert [e["model_name"] for e in evals][0].startswith("fine-tuned")
@@ -113,3 +121,50 @@ def test_cross_validation_of_model_and_baselines(ws):
     assert set(cv["model"]) == {"fine-tuned", "logistic_regression", "gradient_boosting"}
     assert (cv.groupby("model")["fold"].nunique() == 3).all()
     assert cv["macro_f1"].between(0, 1).all()
+    assert cv["macro_auc"].notna().all() and cv["macro_auc"].between(0, 1).all()
+    assert "tfidf_logistic_regression" not in run.summary["baselines"]  # no text, no text baseline
+
+
+def _check_verdict(s):
+    """The summary's best baseline and 'beats' flag agree with the per-model scores."""
+    models = {m["name"]: m for m in s["models"]}
+    model, *baselines = s["models"]
+    best = s["best_baseline"]
+    metric = best["metric"]
+    assert metric == "macro_auc"  # every model has an AUC here
+    top = max(baselines, key=lambda m: m[metric])
+    assert best["name"] == top["name"] and best["score"] == models[best["name"]][metric]
+    assert best["model_score"] == model[metric]
+    assert s["beats_best_baseline"] == (model[metric] > top[metric])
+
+
+def test_text_only_model_gets_the_text_baseline_and_cv_auc(ws, tiny):
+    """No numeric features: the baselines used to be skipped; now TF-IDF reads the same
+    documents, in the holdout and in every fold, and the fine-tuned folds keep their AUC."""
+    from core.finetune import load_cv
+
+    p = FinetuneParams(
+        target="label_column",
+        label_column="persona",
+        use_numeric=False,
+        epochs=1,
+        batch_size=32,
+        lr=2e-3,
+        head_lr=3e-3,
+        max_length=48,
+        max_customers=300,
+        cv_folds=2,
+    )
+    run = run_finetune(ws, "demo", p, encoder_override=tiny)
+    s = run.summary
+    assert [m["name"] for m in s["models"]] == ["fine-tuned text", "tfidf_logistic_regression"]
+    assert s["best_baseline"]["name"] == "tfidf_logistic_regression"
+    _check_verdict(s)
+    # the demo's personas write different reviews: the text baseline is far above chance
+    assert s["models"][1]["macro_auc"] > 0.7
+    evals = load_evaluations(ws, run.id)
+    assert [e["model_name"] for e in evals] == ["fine-tuned text", "tfidf_logistic_regression"]
+    cv = load_cv(ws, run.id)
+    assert set(cv["model"]) == {"fine-tuned", "tfidf_logistic_regression"}
+    assert (cv.groupby("model")["fold"].nunique() == 2).all()
+    assert cv["macro_auc"].notna().all() and cv["macro_auc"].between(0, 1).all()
