@@ -184,6 +184,7 @@ def ingest(
             results.append(_ingest_one(path, tables[i] if tables else None, overrides, limits))
         except (IngestError, FileNotFoundError, ValueError) as exc:
             _fail(str(exc))
+    _check_overrides(files, overrides, [list(r.report.mapping) for r in results])
     for r in results:
         _echo_report(r.report)
     try:
@@ -229,8 +230,33 @@ def _ingest_one(path: Path, table: str | None, overrides: dict[str, str | None],
     raw = read_raw(path, path.name, limits=limits)
     t = table or guess_table(raw.df)
     mapping = guess_mapping(raw.df, t)
-    mapping.update({k: v for k, v in overrides.items() if k in mapping})
+    mapping.update(_overrides_for(list(raw.df.columns), overrides))
     return run_ingest(raw, t, mapping, limits=limits)
+
+
+def _overrides_for(columns: list[str], overrides: dict[str, str | None]) -> dict[str, str | None]:
+    """The --map overrides that name a column of this file: as typed, else ignoring case and
+    punctuation (`--map churn=label` for a column `Churn`)."""
+    from core.roles import normalize_name
+
+    by_norm = {normalize_name(c): c for c in columns}
+    out: dict[str, str | None] = {}
+    for src, dst in overrides.items():
+        col = src if src in columns else by_norm.get(normalize_name(src))
+        if col is not None:
+            out[col] = dst
+    return out
+
+
+def _check_overrides(files: list[Path], overrides: dict[str, str | None], columns: list[list[str]]):
+    """A --map naming a column no file has is a typo: say so instead of ignoring it."""
+    for src in overrides:
+        if not any(_overrides_for(cols, {src: None}) for cols in columns):
+            seen = sorted({c for cols in columns for c in cols})
+            _fail(
+                f"--map {src!r}: no column of that name in {', '.join(f.name for f in files)} "
+                f"(columns: {', '.join(map(str, seen))})"
+            )
 
 
 def _echo_report(rep) -> None:
@@ -238,6 +264,13 @@ def _echo_report(rep) -> None:
         f"{rep.file}: {rep.table}: read {rep.rows_read:,}, kept {rep.rows_kept:,}, "
         f"rejected {rep.rows_rejected:,}"
     )
+    mapped = {src: dst for src, dst in rep.mapping.items() if dst}
+    if mapped:
+        # What each column became, so a user knows `Churn` is now `label` (change it with
+        # --map SOURCE=CANONICAL).
+        typer.echo(
+            "  columns: " + ", ".join(f"{s} → {d}" if s != d else s for s, d in mapped.items())
+        )
     for n in rep.notes:
         typer.echo(f"  note: {n}")
     for w in rep.warnings:
@@ -347,6 +380,20 @@ def features(
     disable: Annotated[
         list[str] | None, typer.Option("--disable", "-x", help="Catalogue feature to leave out")
     ] = None,
+    enable: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--enable", "-e", help="Feature that is off by default to use (e.g. an attribute)"
+        ),
+    ] = None,
+    save: Annotated[
+        bool,
+        typer.Option(
+            "--save",
+            help="Keep this configuration (cutoff, --custom, --disable, --enable) for the "
+            "dataset: segment, train and the app then use it",
+        ),
+    ] = False,
     out: Annotated[
         Path | None, typer.Option(help="Write the feature table (.parquet or .csv)")
     ] = None,
@@ -375,6 +422,7 @@ def features(
         disabled=list(disable) if disable else saved.disabled,
         custom=list(saved.custom),
         cutoff=cutoff if cutoff is not None else saved.cutoff,
+        enabled=list(enable) if enable else saved.enabled,
     )
     try:
         with feature_engine(ws, dataset, config.cutoff) as eng:
@@ -383,16 +431,41 @@ def features(
                     _fail(f"--custom {spec!r} must look like NAME=SQL or NAME@SOURCE=SQL")
                 head, sql = spec.split("=", 1)
                 fname, _, source = head.partition("@")
+                fname = fname.strip()
+                # A saved feature of the same name is replaced, not doubled.
+                config.custom = [f for f in config.custom if f.name != fname]
                 config.custom.append(
                     validate_custom_feature(fname, sql, source or "orders", engine=eng)
                 )
+            catalogue = eng.catalogue() + config.custom
+            known = {f.name for f in catalogue}
+            for opt, names in (("--disable", disable), ("--enable", enable)):
+                unknown = sorted(set(names or []) - known)
+                if unknown:
+                    _fail(
+                        f"{opt}: no feature {', '.join(map(repr, unknown))} in this dataset "
+                        "(see `segstudio features DATASET --list`)"
+                    )
             if list_only:
-                for f in eng.catalogue() + config.custom:
-                    typer.echo(f"{f.name:<28} {f.group:<10} {f.description}")
+                typer.echo(f"{'':2}{'feature':<34} {'group':<10} description")
+                for f in catalogue:
+                    on = f.name in config.enabled or (
+                        f.default_enabled and f.name not in config.disabled
+                    )
+                    typer.echo(f"{'*' if on else ' ':2}{f.name:<34} {f.group:<10} {f.description}")
+                typer.echo("(* = used; attributes beside orders are off until --enable)")
+                for a in eng.attributes():
+                    if a.kind not in ("number", "date", "category"):
+                        typer.echo(f"  not a feature: customers column {a.column!r} ({a.kind})")
                 return
         table = compute_dataset_features(ws, dataset, config)
     except (FeatureSQLError, ValueError) as exc:
         _fail(str(exc))
+    if save:
+        from core.datasets import save_feature_config
+
+        save_feature_config(ws, dataset, config)
+        typer.echo("feature configuration saved for this dataset")
     for n in table.notes:
         typer.echo(f"note: {n}")
     typer.echo(
@@ -648,6 +721,14 @@ def score_cmd(
         str, typer.Argument(help="Dataset id to score (same schema as the training data)")
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output file (.csv or .parquet)")],
+    cutoff: Annotated[
+        str | None,
+        typer.Option(
+            help="Score as of this date (features from the data before it), or 'latest' (as of "
+            "the end of the data). Default: the training cutoff on the training dataset; "
+            "required for a churn / value-tier model on another dataset",
+        ),
+    ] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Apply a saved model bundle to a dataset: customer_id, predicted class, class probabilities."""
@@ -656,9 +737,11 @@ def score_cmd(
 
     ws = _ws(workspace)
     try:
-        result = score_dataset(ws, bundle, dataset)
+        result = score_dataset(ws, bundle, dataset, as_of=cutoff)
     except (ValueError, KeyError) as exc:
         _fail(str(exc))
+    for note in result.attrs.get("notes", []):
+        typer.echo(f"note: {note}")
     write_table(result, out)
     typer.echo(f"{len(result):,} customers scored → {out}")
     typer.echo(result["predicted"].value_counts().to_string())

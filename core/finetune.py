@@ -13,7 +13,7 @@ import copy
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -39,6 +39,10 @@ _ERRORS = {
         "too_few": "only {n} customers have both features and a label; need at least 20",
         "no_inputs": "choose review text, numeric features, or both",
         "needs_reviews": "this model reads customer documents; provide reviews to score with it",
+        "score_needs_cutoff": "this model predicts '{target}' in the {days} days after a cutoff "
+        "(trained with {cutoff}); to score another dataset, say as of which date: a date "
+        "(features from the data before it) or 'latest' (as of the end of its data)",
+        "bad_as_of": "score as of {value}: expected a date such as 2025-06-30 or 'latest'",
     },
     "zh": {
         "needs_customers": "以标签列为目标需要客户表",
@@ -50,6 +54,34 @@ _ERRORS = {
         "too_few": "只有 {n} 位客户同时有特征和标签；至少需要 20 位",
         "no_inputs": "请选择评论文本、数值特征，或两者都选",
         "needs_reviews": "该模型需要读取客户文档；请提供评论数据后再用它打分",
+        "score_needs_cutoff": "该模型预测截止日期之后 {days} 天内的“{target}”（训练时截止日期为 "
+        "{cutoff}）；为其他数据集打分时，请指定以哪一天为准：一个日期（使用该日期之前的数据计算特征），"
+        "或 'latest'（以其数据的最后一天为准）",
+        "bad_as_of": "打分日期 {value}：应为 2025-06-30 这样的日期或 'latest'",
+    },
+}
+
+
+# What a user should know about a set of scores (the CLI prints them; the page shows them).
+SCORE_NOTES = {
+    "en": {
+        "as_of": "scored as of {date}: features from the data before it",
+        "as_of_latest": "scored as of the end of the data ({date})",
+        "training_cutoff": "as in training and evaluation (cutoff {date})",
+        "predicts": "the scores predict '{target}' in the {days} days after {date}",
+        "leak": "the features use data up to {date}, inside the period the model's labels came "
+        "from ({start} to {end}): do not compare these scores with those labels",
+        "old_bundle": "this bundle does not record its feature definitions; features were "
+        "computed with the dataset's current catalogue",
+    },
+    "zh": {
+        "as_of": "打分日期 {date}：使用该日期之前的数据计算特征",
+        "as_of_latest": "以数据的最后一天（{date}）为准打分",
+        "training_cutoff": "与训练和评估相同（截止日期 {date}）",
+        "predicts": "分数预测 {date} 之后 {days} 天内的“{target}”",
+        "leak": "特征用到了截至 {date} 的数据，落在模型标签所取的时间段（{start} 至 {end}）之内："
+        "请勿将这些分数与那些标签比较",
+        "old_bundle": "该模型包未记录特征定义；特征按数据集当前的特征目录计算",
     },
 }
 
@@ -126,6 +158,10 @@ def build_target(ws: Workspace, dataset_id: str, p: FinetuneParams):
             raise LocalizedError(_ERRORS, "needs_customers")
         if not p.label_column:
             raise LocalizedError(_ERRORS, "choose_label")
+        from core.datasets import resolve_column
+
+        # `--label-column Churn` means the uploaded column, wherever ingest stored it.
+        p.label_column = resolve_column(ws, dataset_id, "customers", p.label_column)
         return T.label_column_target(customers, p.label_column)
     if p.target in ("churn", "value_tier"):
         orders = ws.load_table(dataset_id, "orders")
@@ -197,7 +233,7 @@ def _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override) -> Run
     target = build_target(ws, dataset_id, p)
     saved = load_feature_config(ws, dataset_id)
     cutoff = target.cutoff.isoformat() if target.cutoff else saved.cutoff
-    config = FeatureConfig(disabled=saved.disabled, custom=saved.custom, cutoff=cutoff)
+    config = saved.with_cutoff(cutoff)
     say(
         LocalText(_PROGRESS, "features_before", cutoff=cutoff[:10])
         if cutoff
@@ -222,7 +258,15 @@ def _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override) -> Run
         data = data.reset_index(drop=True)
     classes = list(target.classes)
     y = data["label"].map({c: i for i, c in enumerate(classes)}).to_numpy(np.int64)
-    wanted = p.features if p.features is not None else [f.name for f in ft.features]
+    # Features made from the column being predicted (its 0/1 indicators) would be the answer.
+    leaky = {
+        f.name for f in ft.features if p.target == "label_column" and f.attribute == p.label_column
+    }
+    wanted = [
+        n
+        for n in (p.features if p.features is not None else [f.name for f in ft.features])
+        if n not in leaky
+    ]
     numeric_cols = [c for c in wanted if c in data.columns] if p.use_numeric else []
     if not numeric_cols and not p.use_text:
         raise LocalizedError(_ERRORS, "no_inputs")
@@ -236,6 +280,7 @@ def _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override) -> Run
             _before(ws.load_table(dataset_id, "reviews"), "review_date", cutoff),
             ws.load_table(dataset_id, "customers"),
             DocumentSpec(include_profile=p.include_profile_text),
+            text_attributes=ft.text_attributes,
         )
         texts = docs["document"].tolist()
         if not any(t.strip() for t in texts):
@@ -386,6 +431,12 @@ def _finetune(ws, dataset_id, p, run, say, should_stop, encoder_override) -> Run
             "target": target.name,
             "target_kind": target.kind,
             "cutoff": cutoff,
+            "time_split": target.is_time_split,
+            "horizon_days": target.horizon_days,
+            # The definitions of the numbers the model reads, so scoring computes the same ones.
+            "features": [f.to_dict() for f in ft.features if f.name in set(numeric_cols)],
+            "text_attributes": ft.text_attributes,
+            "include_profile_text": p.include_profile_text,
             "train": result.__dict__ | {"history": result.history},
         },
     ).save(run.path / "bundle")
@@ -553,21 +604,139 @@ def score(
     return out
 
 
-def score_dataset(ws: Workspace, bundle_dir, dataset_id: str, device: str = "cpu") -> pd.DataFrame:
-    """Score every customer of a workspace dataset with a saved bundle (loaded once)."""
+@dataclass
+class ScoringPlan:
+    """As of which date a bundle scores a dataset, and what the user should know about it."""
+
+    cutoff: str | None  # features from data before this date; None: all the data
+    notes: list = field(default_factory=list)  # LocalTexts (SCORE_NOTES)
+
+
+def scoring_plan(meta: dict[str, Any], dataset_id: str, as_of: str | None = None) -> ScoringPlan:
+    """Reproduce the training set-up when scoring.
+
+    `as_of`: a date (features from the data before it), "latest" (all the data: a forecast
+    from its end), or None: the training cutoff on the training dataset; for a time-split
+    model on another dataset the date must be given (its cutoff means nothing there).
+    """
+    from core.targets import TIME_SPLIT_KINDS
+
+    trained_cutoff = meta.get("cutoff")
+    time_split = meta.get("time_split", meta.get("target_kind") in TIME_SPLIT_KINDS)
+    same = meta.get("dataset_id") == dataset_id
+    notes: list = []
+    if as_of is None:
+        if time_split and not same:
+            raise LocalizedError(
+                _ERRORS,
+                "score_needs_cutoff",
+                target=meta.get("target", "?"),
+                days=meta.get("horizon_days") or "?",
+                cutoff=(trained_cutoff or "?")[:10],
+            )
+        cutoff = trained_cutoff if same else None
+        if cutoff:
+            notes.append(LocalText(SCORE_NOTES, "training_cutoff", date=cutoff[:10]))
+    elif str(as_of).strip().lower() == "latest":
+        cutoff = None
+    else:
+        try:
+            cutoff = pd.Timestamp(str(as_of)).isoformat()
+        except (ValueError, TypeError):
+            raise LocalizedError(_ERRORS, "bad_as_of", value=repr(as_of)) from None
+    return ScoringPlan(cutoff, notes)
+
+
+def _leak_note(meta: dict[str, Any], dataset_id: str, ref_date) -> LocalText | None:
+    """A time-split model scored on its own dataset with data past its training cutoff: the
+    features overlap the period its labels came from, so the scores cannot be checked
+    against those labels."""
+    cutoff, days = meta.get("cutoff"), meta.get("horizon_days")
+    if not (meta.get("time_split") and cutoff and days and meta.get("dataset_id") == dataset_id):
+        return None
+    start = pd.Timestamp(cutoff)
+    if pd.Timestamp(ref_date) <= start:
+        return None
+    end = start + pd.Timedelta(days=int(days) - 1)
+    return LocalText(
+        SCORE_NOTES,
+        "leak",
+        date=f"{pd.Timestamp(ref_date):%Y-%m-%d}",
+        start=f"{start:%Y-%m-%d}",
+        end=f"{end:%Y-%m-%d}",
+    )
+
+
+def score_dataset(
+    ws: Workspace,
+    bundle_dir,
+    dataset_id: str,
+    device: str = "cpu",
+    *,
+    as_of: str | None = None,
+) -> pd.DataFrame:
+    """Score every customer of a workspace dataset with a saved bundle (loaded once).
+
+    Features are the bundle's own definitions computed as of the date `scoring_plan` picks
+    (the training cutoff by default on the training dataset). The frame's ``attrs`` hold
+    ``as_of`` (the reference date used) and ``notes`` (LocalTexts, `SCORE_NOTES`).
+    """
+    from core.datasets import excluded_attributes
+    from core.features import Feature, build_customer_features
     from core.model import ModelBundle
 
     b = ModelBundle.load(bundle_dir, device=device)
+    plan = scoring_plan(b.meta, dataset_id, as_of)
+    notes = list(plan.notes)
     saved = load_feature_config(ws, dataset_id)
-    feats = compute_dataset_features(
-        ws, dataset_id, FeatureConfig(disabled=[], custom=saved.custom)
-    ).data
+    if "features" in b.meta:
+        defs = [Feature.from_dict(f) for f in b.meta["features"]]
+        ft = build_customer_features(
+            ws.table_paths(dataset_id),
+            [f for f in defs if f.group != "Custom"],
+            custom=[f for f in defs if f.group == "Custom"],
+            cutoff=plan.cutoff,
+            include=[f.name for f in defs],
+            exclude_attributes=excluded_attributes(ws, dataset_id),
+        )
+    else:
+        ft = compute_dataset_features(
+            ws,
+            dataset_id,
+            FeatureConfig(disabled=[], custom=saved.custom, cutoff=plan.cutoff),
+        )
+        notes.append(LocalText(SCORE_NOTES, "old_bundle"))
+    feats = ft.data
+    ref = f"{ft.ref_date:%Y-%m-%d}"
+    notes.insert(
+        0,
+        LocalText(SCORE_NOTES, "as_of", date=ref)
+        if plan.cutoff
+        else LocalText(SCORE_NOTES, "as_of_latest", date=ref),
+    )
+    leak = _leak_note(b.meta, dataset_id, ft.ref_date)
+    if leak is not None:
+        notes.append(leak)
+    if b.meta.get("time_split") and b.meta.get("horizon_days"):
+        notes.append(
+            LocalText(
+                SCORE_NOTES,
+                "predicts",
+                target=b.meta.get("target", "?"),
+                days=b.meta["horizon_days"],
+                date=ref,
+            )
+        )
     docs = None
     if b.config.use_text:
         docs = build_documents(
             feats,
-            ws.load_table(dataset_id, "reviews"),
+            _before(ws.load_table(dataset_id, "reviews"), "review_date", plan.cutoff),
             ws.load_table(dataset_id, "customers"),
-            DocumentSpec(include_profile=False),
+            DocumentSpec(include_profile=bool(b.meta.get("include_profile_text"))),
+            text_attributes=b.meta.get("text_attributes", []),
         )["document"].tolist()
-    return score(b, feats, docs, device=device)
+    out = score(b, feats, docs, device=device)
+    out.attrs["as_of"] = ref
+    out.attrs["notes"] = notes
+    return out

@@ -91,10 +91,59 @@ def test_train_then_score(workspace_root, tmp_path):
     out = tmp_path / "scores.csv"
     res = runner.invoke(app, ["score", str(run.path / "bundle"), "demo", "--out", str(out)])
     assert res.exit_code == 0, res.output
+    # by default a churn model scores as of its training cutoff, and says so
+    assert "as in training and evaluation (cutoff" in res.output
+    n_at_cutoff = len(pd.read_csv(out))
+    res = runner.invoke(
+        app, ["score", str(run.path / "bundle"), "demo", "--out", str(out), "--cutoff", "latest"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "do not compare these scores with those labels" in res.output
     scores = pd.read_csv(out)
-    assert len(scores) == 400 and set(scores["predicted"]) <= {"active", "churned"}
+    assert len(scores) == 400 >= n_at_cutoff and set(scores["predicted"]) <= {"active", "churned"}
     res = runner.invoke(app, ["score", str(tmp_path), "demo", "--out", str(out)])
     assert res.exit_code == 2 and "not a model bundle" in res.output
+
+
+def test_ingest_prints_the_mapping_and_map_ignores_case(workspace_root, tmp_path):
+    path = tmp_path / "telco.csv"
+    path.write_text("customerID,Churn,Plan\nA1,Yes,basic\nA2,No,pro\nA3,No,basic\n")
+    res = runner.invoke(app, ["ingest", str(path), "--map", "plan=label", "--map", "churn=-"])
+    assert res.exit_code == 0, res.output
+    assert "customerID → customer_id" in res.output and "Plan → label" in res.output
+    ws = Workspace(workspace_root)
+    (info,) = ws.list_datasets()
+    customers = ws.load_table(info.id, "customers")
+    assert customers.set_index("customer_id")["label"].to_dict() == {
+        "A1": "basic", "A2": "pro", "A3": "basic",
+    }  # fmt: skip
+    assert "churn" in customers.columns
+    res = runner.invoke(app, ["ingest", str(path), "--map", "chrn=label"])
+    assert res.exit_code == 2 and "--map 'chrn': no column" in res.output
+
+
+def test_features_save_keeps_custom_features_for_later_commands(workspace_root):
+    from core.datasets import compute_dataset_features, load_feature_config
+
+    assert runner.invoke(app, ["demo", "--customers", "200", "--seed", "1"]).exit_code == 0
+    res = runner.invoke(
+        app,
+        ["features", "demo", "--custom", "big=count(*) FILTER (WHERE amount > 100)",
+         "--enable", "channel_app", "--save"],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    ws = Workspace(workspace_root)
+    config = load_feature_config(ws, "demo")
+    assert [f.name for f in config.custom] == ["big"] and config.enabled == ["channel_app"]
+    assert {"big", "channel_app"} <= set(compute_dataset_features(ws, "demo").data.columns)
+    # saving again with the same name replaces the feature instead of doubling it
+    res = runner.invoke(app, ["features", "demo", "--custom", "big=count(*)", "--save"])
+    assert res.exit_code == 0, res.output
+    assert [f.sql for f in load_feature_config(ws, "demo").custom] == ["count(*)"]
+    res = runner.invoke(app, ["features", "demo", "--list"])
+    assert "* channel_app" in res.output and "  channel_web" in res.output
+    res = runner.invoke(app, ["features", "demo", "--enable", "nope"])
+    assert res.exit_code == 2 and "no feature 'nope'" in res.output
 
 
 def _model_rows(output: str, names) -> dict[str, list[float]]:
