@@ -16,8 +16,8 @@ from core.datasets import dataset_name
 from core.evaluate import Evaluation, compare_table, compare_with_best_baseline, model_label
 from core.export import to_safe_csv_bytes
 from core.finetune import load_cv, load_evaluations, load_predictions
-from core.locale import error_text
-from core.targets import class_label, target_kind, warnings_in
+from core.locale import error_text, text_in
+from core.targets import TIME_SPLIT_KINDS, class_label, target_kind, warnings_in
 from core.trust import cell_customers, reviews_for
 from dashboard import state
 from dashboard.components.charts import PALETTE, confusion_grid, highlight_map, plotly_config
@@ -439,19 +439,39 @@ with st.expander(t("evaluate.history")):
 st.subheader(t("evaluate.score.heading"))
 st.caption(t("evaluate.score.intro"))
 all_ds = ws.list_datasets()
+ds_ids = [d.id for d in all_ds]
 target_ds = st.selectbox(
     t("evaluate.score.dataset"),
-    [d.id for d in all_ds],
+    ds_ids,
+    # the model's own dataset first: the one its features certainly fit
+    index=ds_ids.index(run.dataset_id) if run.dataset_id in ds_ids else 0,
     key="sc_ds",
     help=t("evaluate.tips.sc_ds"),
     format_func=lambda i: next(dataset_name(d, lang) for d in all_ds if d.id == i),
 )
+as_of = None
+if run.summary.get("target_kind") in TIME_SPLIT_KINDS:
+    # A time-split model predicts what happens after a date: say which one.
+    choices = (["training"] if target_ds == run.dataset_id else []) + ["latest", "date"]
+    when = st.radio(
+        t("evaluate.score.as_of"),
+        choices,
+        # labels resolved now: format_func may also be called outside this run
+        format_func={c: t(f"evaluate.score.as_of_{c}") for c in choices}.get,
+        horizontal=True,
+        key=f"sc_when_{target_ds == run.dataset_id}",
+        help=t("evaluate.tips.sc_as_of"),
+    )
+    if when == "latest":
+        as_of = "latest"
+    elif when == "date":
+        as_of = st.date_input(t("evaluate.score.as_of_pick"), key="sc_as_of").isoformat()
 if st.button(t("evaluate.score.button"), key="sc_go"):
     from core.finetune import score_dataset
 
     with st.spinner(t("evaluate.score.scoring")):
         try:
-            scored = score_dataset(ws, run.path / "bundle", target_ds)
+            scored = score_dataset(ws, run.path / "bundle", target_ds, as_of=as_of)
         except (ValueError, KeyError) as exc:
             st.error(error_text(exc, lang), icon=":material/error:")
             scored = None
@@ -459,6 +479,9 @@ if st.button(t("evaluate.score.button"), key="sc_go"):
         st.session_state["sc_result"] = (run.id, target_ds, scored)
 if st.session_state.get("sc_result") and st.session_state["sc_result"][:2] == (run.id, target_ds):
     scored = st.session_state["sc_result"][2]
+    for note in scored.attrs.get("notes", []):
+        leak = getattr(getattr(note, "phrase", None), "key", "") == "leak"
+        (st.warning if leak else st.caption)(text_in(note, lang))
     st.dataframe(
         _shown(scored.head(500)).round(3),
         hide_index=True,
