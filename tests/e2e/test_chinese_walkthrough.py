@@ -39,7 +39,8 @@ PAGE_TEXT_JS = """() => {
     if (!el) continue;
     const copy = el.cloneNode(true);
     copy.querySelectorAll(
-      '[data-testid="stIconMaterial"], span[role="img"][aria-label$=" icon"]'
+      '[data-testid="stIconMaterial"], [data-testid="stAlertDynamicIcon"], '
+      + 'span[role="img"][aria-label$=" icon"]'
     ).forEach(e => e.remove());
     copy.style.position = 'absolute';
     document.body.appendChild(copy);
@@ -65,6 +66,7 @@ CHART_TEXT_JS = """() => ({
 # The screen position of point `k` of trace `i` of the `n`-th chart (a 2-D cartesian chart).
 POINT_JS = """([n, i, k]) => {
   const gd = document.querySelectorAll('.js-plotly-plot')[n];
+  gd.scrollIntoView({block: 'center'});  // a warning above may push the chart off screen
   const t = gd._fullData[i];
   const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
   const r = gd.querySelector('.nsewdrag').getBoundingClientRect();
