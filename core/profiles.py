@@ -1081,7 +1081,11 @@ def _name_key(tags: set[str], theme: str | None, facts: SegmentFacts | None = No
 
 
 def _attribute_name(
-    st: Mapping[str, _Stats], means: Mapping[str, float], binary: set[str], lang: str
+    st: Mapping[str, _Stats],
+    means: Mapping[str, float],
+    binary: set[str],
+    lang: str,
+    labels: Mapping[str, str] | None = None,
 ) -> str | None:
     """A table without orders: the segment's most distinctive attribute ("High monthly
     charges", "Mostly contract month to month"), or None when none stands out."""
@@ -1098,7 +1102,7 @@ def _attribute_name(
     if best is None:
         return None
     c = best[1]
-    label = c.removeprefix("attr_").replace("_", " ").strip() or c
+    label = (labels or {}).get(c) or c.removeprefix("attr_").replace("_", " ").strip() or c
     key = (
         "name.attr_mostly" if c in binary else "name.attr_high" if st[c].z > 0 else "name.attr_low"
     )
@@ -1241,7 +1245,7 @@ def _actions(
 # --------------------------------------------------------------------------- profiles
 # Bumped whenever names, traits or the playbook change, so profiles saved with a run by an
 # older version are built again instead of showing names the current rules would not give.
-PROFILES_VERSION = "2"
+PROFILES_VERSION = "3"
 
 
 def build_profiles(
@@ -1253,6 +1257,7 @@ def build_profiles(
     category_labels: Mapping[str, str] | None = None,
     top_words: int = 10,
     lang: str = "en",
+    attribute_labels: Mapping[str, str] | None = None,
 ) -> list[SegmentProfile]:
     """One profile per segment, largest first and "Noise" last.
 
@@ -1260,7 +1265,8 @@ def build_profiles(
     (``customer_id``, ``x``, ``y`` and ``confidence`` are not features). ``reviews``:
     ``customer_id`` and ``review_text``, joined on ``customer_id``. ``units`` overrides the
     feature units of the built-in catalogue; ``category_labels`` maps ``share_*`` columns to
-    readable category names (default: derived from the column name).
+    readable category names (default: derived from the column name); ``attribute_labels`` maps
+    attribute features to what they say ("contract_two_year" → "contract: Two year").
 
     ``lang`` ("en" or "zh", see :data:`core.locale.LANGS`) is the language of the text the
     engine writes: automatic names and playbook actions. ``traits`` stay English tags in every
@@ -1343,7 +1349,9 @@ def build_profiles(
         elif not _is_generic_label(s):
             name = s  # already a name (RFM tiers, user labels)
         elif not fx.has_orders and not tags and theme is None:
-            name = _attribute_name(st, mean_d, binary, lang) or _name(tags, theme, lang, fx)
+            name = _attribute_name(st, mean_d, binary, lang, attribute_labels) or _name(
+                tags, theme, lang, fx
+            )
         else:
             name = _name(tags, theme, lang, fx)
         rev = float(revenue.get(s, np.nan))

@@ -71,12 +71,21 @@ def _profiles(run_id: str, dataset_id: str, updated: str, lang: str):
     seg = load_segments(ws, run_id)
     reviews = ws.load_table(dataset_id, "reviews")
     prefix = "Share of purchase value spent on "
+    features = compute_dataset_features(ws, dataset_id).features
     labels = {
         f.name: f.description.removeprefix(prefix)
-        for f in compute_dataset_features(ws, dataset_id).features
+        for f in features
         if f.name.startswith("share_") and f.description.startswith(prefix)
     }
-    return key, build_profiles(seg, reviews, category_labels=labels, lang=lang)
+    # attribute features by what they say: "contract: Two year", "monthly_charges"
+    attributes = {
+        f.name: f.attribute if f.level is None else f"{f.attribute}: {f.level}"
+        for f in features
+        if f.attribute
+    }
+    return key, build_profiles(
+        seg, reviews, category_labels=labels, lang=lang, attribute_labels=attributes
+    )
 
 
 def _keep_saved(run_id: str, key: str, profiles) -> None:

@@ -183,3 +183,24 @@ def test_profile_sentence_says_text_attributes(telco_ws):
     )
     first = docs.set_index("customer_id").loc["0001-XK", "document"]
     assert "tariff: Tariff 1." in first
+
+
+def test_customers_only_segment_names_say_the_attribute_and_its_value():
+    from core.profiles import build_profiles
+
+    rng = np.random.default_rng(0)
+    n = 200
+    two_year = np.r_[np.ones(n // 2), np.zeros(n // 2)]
+    seg = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(n)],
+            "segment": np.where(two_year == 1, "S1", "S2"),
+            "contract_two_year": two_year,
+            "monthly_charges": rng.uniform(20, 100, n),
+        }
+    )
+    labels = {"contract_two_year": "contract: Two year", "monthly_charges": "monthly_charges"}
+    names = {p.segment: p.name for p in build_profiles(seg, None, attribute_labels=labels)}
+    assert names["S1"] == "Mostly contract: Two year"
+    zh = {p.segment: p.name for p in build_profiles(seg, None, attribute_labels=labels, lang="zh")}
+    assert "contract: Two year" in zh["S1"]
