@@ -373,11 +373,14 @@ def run_job(run_dir: Path) -> int:
                     gpu_lock.close()
         else:
             raise ValueError(f"unknown job kind {spec['kind']!r}")
+    # The catalog is updated before status.json says the job ended: whoever sees it finished
+    # (a page, a test) then reads the same state from the catalog.
     except JobCancelled:
-        reporter.finish("cancelled", LocalText(_TEXT, "stopped"))
         ws.update_run(run_id, status="cancelled")
+        reporter.finish("cancelled", LocalText(_TEXT, "stopped"))
         return 3
     except Exception as exc:  # the job's error is shown to the user, not a traceback
+        ws.update_run(run_id, status="failed", summary={"error": str(exc)})
         reporter.finish(
             "failed",
             LocalText(_TEXT, "failed"),
@@ -385,7 +388,6 @@ def run_job(run_dir: Path) -> int:
             # Said without the exception's (English) class name in the other languages.
             error_i18n={lang: error_text(exc, lang) for lang in LANGS if lang != "en"},
         )
-        ws.update_run(run_id, status="failed", summary={"error": str(exc)})
         import traceback
 
         traceback.print_exc()
