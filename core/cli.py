@@ -66,6 +66,12 @@ def demo(
     fmt: Annotated[
         str, typer.Option("--format", help="File format for --out: csv or parquet")
     ] = "csv",
+    lang: Annotated[
+        str,
+        typer.Option(
+            "--lang", help="Language of the reviews: en or zh (same customers and orders)"
+        ),
+    ] = "en",
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Generate the synthetic demo store and save it as the workspace's `demo` dataset."""
@@ -75,7 +81,14 @@ def demo(
 
     t0 = time.perf_counter()
     ws = _ws(workspace)
-    info = create_demo_dataset(ws, customers, seed)
+    from core.demo import REVIEW_LANGS
+
+    if lang not in REVIEW_LANGS:
+        raise typer.BadParameter(
+            f"{lang!r} is not a review language (choose from {', '.join(REVIEW_LANGS)})",
+            param_hint="--lang",
+        )
+    info = create_demo_dataset(ws, customers, seed, lang=lang)
     typer.echo(f"dataset '{info.id}' saved in {ws.root} ({time.perf_counter() - t0:.1f} s)")
     for t, n in info.tables.items():
         typer.echo(f"  {t:<10} {n:>12,} rows")

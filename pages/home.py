@@ -23,9 +23,9 @@ ws = state.workspace()
 ds = state.active_dataset()
 
 
-def _load_demo() -> None:
+def _load_demo(review_lang: str) -> None:
     with st.status(t("home.demo_generating")) as s:
-        info = create_demo_dataset(ws)
+        info = create_demo_dataset(ws, lang=review_lang)
         s.update(label=t("home.demo_ready", name=info.name), state="complete")
     state.set_active_dataset(info.id)
 
@@ -36,8 +36,17 @@ if ds is None:
     with left, st.container(border=True):
         st.markdown(t("home.demo_heading"))
         st.write(t("home.demo_text"))
+        # The reviews in the interface's language by default: a Chinese team sees Chinese text.
+        review_lang = st.radio(
+            t("home.demo_review_lang"),
+            ["en", "zh"],
+            index=1 if current_language() == "zh" else 0,
+            format_func=lambda code: t(f"home.demo_review_lang_{code}"),
+            horizontal=True,
+            key="home_demo_review_lang",
+        )
         if st.button(t("home.demo_button"), type="primary", key="home_load_demo"):
-            _load_demo()
+            _load_demo(review_lang)
             st.rerun()
     with right, st.container(border=True):
         st.markdown(t("home.own_heading"))
