@@ -36,14 +36,17 @@ if ds is None:
     with left, st.container(border=True):
         st.markdown(t("home.demo_heading"))
         st.write(t("home.demo_text"))
-        # The reviews in the interface's language by default: a Chinese team sees Chinese text.
+        # The reviews in the interface's language by default: a Chinese team sees Chinese text
+        # (one widget per interface language, so switching the language moves the default).
+        ui_lang = current_language()
+        lang_label = {code: t(f"home.demo_review_lang_{code}") for code in ("en", "zh")}
         review_lang = st.radio(
             t("home.demo_review_lang"),
-            ["en", "zh"],
-            index=1 if current_language() == "zh" else 0,
-            format_func=lambda code: t(f"home.demo_review_lang_{code}"),
+            list(lang_label),
+            index=1 if ui_lang == "zh" else 0,
+            format_func=lang_label.__getitem__,
             horizontal=True,
-            key="home_demo_review_lang",
+            key=f"home_demo_review_lang_{ui_lang}",
         )
         if st.button(t("home.demo_button"), type="primary", key="home_load_demo"):
             _load_demo(review_lang)
