@@ -40,6 +40,7 @@ BENCHMARKS: dict[str, str] = {
     "features": "Feature catalogue: DuckDB SQL versus pandas groupby",
     "ingest": "Ingest: CSV to canonical Parquet",
     "embeddings": "Embeddings: Segment Studio encoder versus sentence-transformers encode",
+    "static_encoder": "Static encoder: model2vec distilled from MiniLM versus MiniLM",
     "finetune": "Fine-tuning: fusion trainer versus Hugging Face Trainer",
     "umap": "UMAP: sample-fit + transform versus full fit",
     "segmentation": "Segmentation: K-means / MiniBatch K-means / HDBSCAN",

@@ -66,6 +66,12 @@ def demo(
     fmt: Annotated[
         str, typer.Option("--format", help="File format for --out: csv or parquet")
     ] = "csv",
+    lang: Annotated[
+        str,
+        typer.Option(
+            "--lang", help="Language of the reviews: en or zh (same customers and orders)"
+        ),
+    ] = "en",
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Generate the synthetic demo store and save it as the workspace's `demo` dataset."""
@@ -75,7 +81,14 @@ def demo(
 
     t0 = time.perf_counter()
     ws = _ws(workspace)
-    info = create_demo_dataset(ws, customers, seed)
+    from core.demo import REVIEW_LANGS
+
+    if lang not in REVIEW_LANGS:
+        raise typer.BadParameter(
+            f"{lang!r} is not a review language (choose from {', '.join(REVIEW_LANGS)})",
+            param_hint="--lang",
+        )
+    info = create_demo_dataset(ws, customers, seed, lang=lang)
     typer.echo(f"dataset '{info.id}' saved in {ws.root} ({time.perf_counter() - t0:.1f} s)")
     for t, n in info.tables.items():
         typer.echo(f"  {t:<10} {n:>12,} rows")
@@ -507,8 +520,13 @@ def segment(
     ] = 0.5,
     encoder: Annotated[
         str,
-        typer.Option(help="'default' (offline MiniLM), a local model directory or a HF model id"),
-    ] = "default",
+        typer.Option(
+            help="auto (MiniLM on a GPU or for small stores, else the static model), minilm "
+            "(the offline transformer; also 'default'), static (distilled from MiniLM, built "
+            "once per workspace), a local model directory or a HF model id"
+        ),
+    ] = "auto",
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda")] = "auto",
     seed: Annotated[int, typer.Option()] = 0,
     no_map: Annotated[bool, typer.Option("--no-map", help="Skip the UMAP map")] = False,
     workspace: WorkspaceOpt = None,
@@ -525,6 +543,7 @@ def segment(
         use_text=text,
         text_weight=text_weight,
         encoder=encoder,
+        device=device,
         projection=not no_map,
     )
     progress = _progress_printer()
@@ -537,10 +556,52 @@ def segment(
     typer.echo(
         f"run '{run.id}': {run.summary['n_segments']} segments in {run.summary['seconds']} s"
     )
+    used = run.summary.get("encoder")
+    if used:
+        n, limit = f"{used['n_texts']:,}", f"{used['threshold']:,}"
+        why = {
+            "gpu": "auto: a GPU is available",
+            "small": f"auto: {n} documents, at most {limit}",
+            "large_cpu": f"auto: {n} documents on CPU, more than {limit}",
+            "chosen": "as chosen",
+        }.get(used["reason"], used["reason"])
+        typer.echo(f"text encoder: {used['encoder']} ({why}; override with --encoder)")
     for name, n in run.summary["sizes"].items():
         typer.echo(f"  {name:<20} {n:>10,}")
     for note in run.summary.get("notes", []):
         typer.echo(f"  note: {note}")
+
+
+encoders_app = typer.Typer(no_args_is_help=True, help="Text encoders: the static model.")
+app.add_typer(encoders_app, name="encoders")
+
+
+@encoders_app.command("build-static")
+def encoders_build_static(
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even if it exists")] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Distil the static encoder from the offline MiniLM into the workspace, once (no hub)."""
+    from core.encoders import EncoderError, build_static_model, static_model_dir
+
+    ws = _ws(workspace)
+    target = static_model_dir(ws.root / "models")
+    printer = _progress_printer()
+
+    def progress(stage: str, done: int, total: int) -> None:
+        label = {"load": "loading MiniLM", "tokens": f"tokens {done:,}/{total:,}", "save": "saving"}
+        printer(f"building the static encoder: {label[stage]}", done / max(1, total))
+
+    try:
+        info = build_static_model(target, progress=progress, force=force)
+    except EncoderError as exc:
+        typer.echo("", err=True)
+        _fail(str(exc))
+    typer.echo("", err=True)
+    typer.echo(
+        f"static encoder in {target}: {info['vocabulary']:,} tokens × {info['pca_dims']} dims, "
+        f"built in {info['build_seconds']} s from {info['source']}"
+    )
 
 
 @app.command()

@@ -196,26 +196,44 @@ def _unknown_customer_warnings(files: dict[str, Any]) -> list[Msg]:
 
 
 # The demo dataset's name (stored in English: the catalogue, the CLI) in each interface language.
+# A demo whose reviews are not in English says their language (key "demo_name.<lang>").
 _DEMO_NAME = {
-    "en": {"demo_name": "Demo store ({n} customers, seed {seed})"},
-    "zh": {"demo_name": "演示商店（{n} 位客户，随机种子 {seed}）"},
+    "en": {
+        "demo_name": "Demo store ({n} customers, seed {seed})",
+        "demo_name.zh": "Demo store ({n} customers, seed {seed}, Chinese reviews)",
+    },
+    "zh": {
+        "demo_name": "演示商店（{n} 位客户，随机种子 {seed}）",
+        "demo_name.zh": "演示商店（{n} 位客户，随机种子 {seed}，中文评论）",
+    },
 }
-_DEMO_NAME_RE = re.compile(r"Demo store \((?P<n>[\d,]+) customers, seed (?P<seed>-?\d+)\)")
+_DEMO_NAME_RE = re.compile(
+    r"Demo store \((?P<n>[\d,]+) customers, seed (?P<seed>-?\d+)(?P<zh>, Chinese reviews)?\)"
+)
 
 
 def dataset_name(ds: DatasetInfo, lang: str = "en") -> str:
     """How to show a dataset's name in `lang`: the demo store's generated name is translated;
     a name the user gave (or a renamed demo) is shown as it is."""
     m = _DEMO_NAME_RE.fullmatch(ds.name or "") if ds.source == "demo" else None
-    return phrase(_DEMO_NAME, lang, "demo_name", **m.groupdict()) if m else ds.name
+    if not m:
+        return ds.name
+    key = "demo_name.zh" if m["zh"] else "demo_name"
+    return phrase(_DEMO_NAME, lang, key, n=m["n"], seed=m["seed"])
 
 
 def create_demo_dataset(
-    ws: Workspace, n_customers: int = 20_000, seed: int = 0, *, dataset_id: str = DEMO_ID
+    ws: Workspace,
+    n_customers: int = 20_000,
+    seed: int = 0,
+    *,
+    dataset_id: str = DEMO_ID,
+    lang: str = "en",
 ) -> DatasetInfo:
+    """Generate the demo store and save it; ``lang`` is the language of its reviews (en, zh)."""
     from core.demo import PERSONAS, generate_demo_store
 
-    tables = generate_demo_store(n_customers=n_customers, seed=seed)
+    tables = generate_demo_store(n_customers=n_customers, seed=seed, lang=lang)
     label = Msg("demo_file", seed=str(seed))
     report = [
         {
@@ -233,12 +251,18 @@ def create_demo_dataset(
         for t, df in tables.items()
     ]
     return ws.save_dataset(
-        phrase(_DEMO_NAME, "en", "demo_name", n=f"{n_customers:,}", seed=seed),
+        phrase(
+            _DEMO_NAME,
+            "en",
+            "demo_name" if lang == "en" else f"demo_name.{lang}",
+            n=f"{n_customers:,}",
+            seed=seed,
+        ),
         tables,
         source="demo",
         reports=report,
         dataset_id=dataset_id,
-        meta={"seed": seed, "personas": PERSONAS, "ground_truth": "persona"},
+        meta={"seed": seed, "personas": PERSONAS, "ground_truth": "persona", "review_lang": lang},
     )
 
 

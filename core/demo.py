@@ -359,21 +359,165 @@ _NEUTRAL: tuple[str, ...] = (
     "It came in a plain box.",
 )
 
+# The same persona sentences as a Chinese shopper writes them (a review language, not a
+# translation of the interface): the same number of sentences per persona, in the same order,
+# so that one seed gives the same reviews in either language, sentence for sentence. Chinese
+# reviews rarely repeat the product's name, so these have no "{p}".
+_PHRASES_ZH: dict[str, tuple[str, ...]] = {
+    "loyal_high_value": (
+        "品质一如既往，物有所值。",
+        "质量从来没让我失望过，所以一直回购。",
+        "做工精致，质感很高级。",
+        "又一次完美的购物体验，最喜欢的店铺。",
+        "做工一流，已经推荐给身边的朋友了。",
+        "发货快，品质出众，好几年的老顾客了。",
+        "远超预期，用料非常扎实。",
+        "服务一直很周到，品质有保障。",
+        "一开箱就能感受到品质。",
+        "为这样的品质多花点钱也值得。",
+        "今年第五次下单，每一件都是精品。",
+        "高级感十足，做工精细，能用很多年。",
+    ),
+    "bargain_hunter": (
+        "用了优惠券，省了不少钱。",
+        "趁打折用折扣码买的，便宜又实惠。",
+        "性价比很高，这个价格很值。",
+        "等到秒杀才下手，半价入手。",
+        "全网最低价，还叠加了两张优惠券。",
+        "囤货很划算，下次打折还会再囤。",
+        "冲着促销活动买的，这个价格还行。",
+        "设置了降价提醒，果然捡到便宜。",
+        "原价不会买，用券之后太划算了。",
+        "货比三家，这家的活动价最便宜。",
+        "包邮加上周末满减，很划算。",
+        "大促期间囤了一堆，省了不少钱。",
+    ),
+    "new_potential": (
+        "第一次在这里买，目前感觉不错。",
+        "新用户，收到之后有惊喜。",
+        "刚发现这家店，第一印象很好。",
+        "首单，结账方便，发货也快。",
+        "第一次尝试这家店，期待下次再来。",
+        "刚注册，新人优惠很贴心。",
+        "第一次买这个牌子，看起来很有潜力。",
+        "朋友推荐来的，第一次购物很顺利。",
+        "还在熟悉这家店，开头不错。",
+        "上个月刚注册的账号，已经喜欢上这个应用了。",
+    ),
+    "lapsing_churned": (
+        "还行吧，没什么特别的。",
+        "能用，但是别家有更好的选择。",
+        "体验一般，等了好久才到。",
+        "以前常在这里买，现在选择越来越少了。",
+        "涨价了，不确定还会不会再买。",
+        "凑合用吧。",
+        "还算可以，不过我已经换别家了。",
+        "勉强能接受，没有想象中的好。",
+        "没什么毛病，也没什么亮点。",
+        "服务不如以前了，现在很少来买。",
+    ),
+    "gift_seasonal": (
+        "买来当圣诞礼物送给女儿，她很喜欢。",
+        "礼物很完美，礼品包装很漂亮。",
+        "给老婆买的生日礼物。",
+        "节日礼物，圣诞节前就到了。",
+        "礼盒很精美，母亲节妈妈收到很开心。",
+        "情人节礼物，包得很漂亮。",
+        "过节送给外甥的，他高兴坏了。",
+        "送礼的好选择，还附带贺卡。",
+        "放在圣诞袜里当小礼物正合适。",
+        "买给儿子的礼物，他爱不释手。",
+        "礼品包装很用心，节前准时送到。",
+        "妹妹很喜欢这份礼物，包装纸也很好看。",
+    ),
+    "unhappy_returner": (
+        "收到就是坏的，只能退货。",
+        "质量太差了，已经申请退款。",
+        "用了两天就坏了，寄回去了。",
+        "客服回复太慢，投诉了也没人管。",
+        "尺码又不对，退了，很失望。",
+        "有瑕疵，退款等了好几周。",
+        "到货就有破损，包装太简陋。",
+        "和描述不符，退货。",
+        "材料很廉价，一周就散架了。",
+        "联系了三次客服才退款。",
+        "开箱就是坏的，要求换货。",
+        "又失望了，今年第三次退货。",
+    ),
+    "eco_conscious": (
+        "包装无塑料，可以回收，很喜欢。",
+        "生产方式可持续，我很看重原料来源是否环保。",
+        "用再生材料制成，对地球很友好。",
+        "环保的选择，包装简单，没有浪费。",
+        "支持公平贸易和有机材料的品牌。",
+        "选择了低碳配送，这是我下单的原因。",
+        "结实耐用还能维修，长期来看更少浪费。",
+        "包装可降解，很有环保意识。",
+        "喜欢再生纸箱，没有塑料填充物。",
+        "生产合乎道德，品牌公开了供应链信息。",
+        "很高兴是环保材料，我尽量绿色消费。",
+        "零件可回收，还有旧物回收计划，希望更多商家这样做。",
+    ),
+    "tech_enthusiast": (
+        "升级到最新款，参数很惊艳。",
+        "首发当天预订的，新固件很流畅。",
+        "跑分相比上一代提升很大。",
+        "功能很前沿，续航也很强。",
+        "作为尝鲜党，新品值得升级。",
+        "对比了竞品的参数，这款完胜。",
+        "最新一代芯片，运行飞快又流畅。",
+        "测评说得没错，新版本进步巨大。",
+        "参数表看了两遍，升级很值。",
+        "智能功能和手机联动很完美。",
+        "一直追最新的数码产品，这次也没失望。",
+        "新款秒连，参数和发布会说的一致。",
+    ),
+}
+_NEUTRAL_ZH: tuple[str, ...] = (
+    "物流准时。",
+    "上个月买的。",
+    "和图片一样。",
+    "尺寸和描述一致。",
+    "两天就到了。",
+    "每周都在用。",
+    "颜色和图片一样。",
+    "最近买的。",
+    "简单评价一下。",
+    "说明书写得很清楚。",
+    "物流信息更新很及时。",
+    "普通纸箱装的。",
+)
+# Review text per review language: (persona banks, neutral sentences, sentence separator).
+REVIEW_LANGS: dict[str, tuple[dict[str, tuple[str, ...]], tuple[str, ...], str]] = {
+    "en": (_PHRASES, _NEUTRAL, " "),
+    "zh": (_PHRASES_ZH, _NEUTRAL_ZH, ""),
+}
+
 _EPOCH = pd.Timestamp("1970-01-01")
 _DAY = 86_400
 
 
 def generate_demo_store(
-    n_customers: int = 20_000, seed: int = 0, *, end_date: str = "2026-06-30", months: int = 24
+    n_customers: int = 20_000,
+    seed: int = 0,
+    *,
+    end_date: str = "2026-06-30",
+    months: int = 24,
+    lang: str = "en",
 ) -> dict[str, pd.DataFrame]:
     """customers, orders, products, reviews — identical for the same arguments.
 
     Orders fall in the ``months`` months ending at ``end_date`` (inclusive). ``customers`` has
     the canonical columns plus the ground-truth ``persona`` (last); ``label`` is left empty.
+    ``lang`` is the language the reviews are written in (:data:`REVIEW_LANGS`: ``en``, ``zh``);
+    everything else — customers, personas, orders, products, ids, ratings, dates — is the same
+    for the same seed whatever the language, and so is which persona sentence each review uses.
     """
     n = int(n_customers)
     if n < 1:
         raise ValueError("n_customers must be at least 1")
+    if lang not in REVIEW_LANGS:
+        raise ValueError(f"lang must be one of {', '.join(REVIEW_LANGS)}, not {lang!r}")
     if months < 12:
         raise ValueError("months must be at least 12 (the personas need a year of history)")
     rng = np.random.default_rng(seed)
@@ -530,7 +674,9 @@ def generate_demo_store(
     )
     rating = 1 + _draw_by_group(rng, rev_persona, np.array([s.rating for s in specs]))
     rev_prod = product[chosen]
-    texts = _review_texts(rng, rev_persona, products["product_name"].to_numpy()[rev_prod], names)
+    texts = _review_texts(
+        rng, rev_persona, products["product_name"].to_numpy()[rev_prod], names, lang
+    )
     # Reviews in time order, numbered R0000001...
     rsrt = np.lexsort((np.arange(R), rev_sec))
     reviews = pa.table(
@@ -681,7 +827,11 @@ def _products(rng: np.random.Generator) -> pd.DataFrame:
 
 
 def _review_texts(
-    rng: np.random.Generator, persona: np.ndarray, product: np.ndarray, names: list[str]
+    rng: np.random.Generator,
+    persona: np.ndarray,
+    product: np.ndarray,
+    names: list[str],
+    lang: str = "en",
 ) -> list[str]:
     """One to three persona sentences and zero to two neutral ones, in varying order.
 
@@ -690,7 +840,8 @@ def _review_texts(
     """
     R = len(persona)
     P = len(names)
-    banks = [_PHRASES[p] for p in names]
+    phrases, neutral, sep = REVIEW_LANGS[lang]
+    banks = [phrases[p] for p in names]
     nb = np.array([len(b) for b in banks])[persona]
     # Three distinct sentence indices per review from its persona bank.
     i0 = (rng.random(R) * nb).astype(np.int64)
@@ -700,7 +851,7 @@ def _review_texts(
     i2 += i2 >= lo_
     i2 += i2 >= hi_
     k = 1 + (rng.random(R) < 0.75) + (rng.random(R) < 0.25)  # persona sentences
-    nn = len(_NEUTRAL)
+    nn = len(neutral)
     n0 = rng.integers(0, nn, R)
     n1 = (n0 + 1 + rng.integers(0, nn - 1, R)) % nn
     j = rng.choice(3, size=R, p=[0.35, 0.5, 0.15])  # neutral sentences
@@ -726,8 +877,8 @@ def _review_texts(
             ob = banks[ot]
             parts[0] = ob[int(oi * len(ob))]
         if jj:
-            parts.insert(p0 % (len(parts) + 1), _NEUTRAL[x])
+            parts.insert(p0 % (len(parts) + 1), neutral[x])
             if jj > 1:
-                parts.insert(p1 % (len(parts) + 1), _NEUTRAL[y])
-        out.append(" ".join(parts).replace("{p}", prod))
+                parts.insert(p1 % (len(parts) + 1), neutral[y])
+        out.append(sep.join(parts).replace("{p}", prod))
     return out

@@ -22,7 +22,15 @@ import pandas as pd
 
 from core.datasets import compute_dataset_features, load_feature_config
 from core.documents import DocumentSpec, build_documents
-from core.encoders import EmbeddingCache, EncoderSpec, TextEncoder
+from core.encoders import (
+    EmbeddingCache,
+    EncoderChoice,
+    EncoderSpec,
+    StaticTextEncoder,
+    TextEncoder,
+    choose_encoder,
+    make_encoder,
+)
 from core.locale import LocalText, Phrase, phrase_dicts
 from core.projection import ProjectionSpec, cached_umap
 from core.segment import NOISE, RUN_NOTES, fuse_vectors, make_segmenter, rfm_tiers
@@ -35,6 +43,8 @@ Progress = Callable[[str, float], None]  # (stage message, fraction 0..1)
 _PROGRESS = {
     "en": {
         "embedding": "Embedding customer documents ({done}/{total})",
+        "static_build": "Building the static text encoder, once for this workspace "
+        "({done}/{total} tokens)",
         "features": "Computing customer features",
         "documents": "Writing customer documents",
         "fusing": "Fusing numeric features and text",
@@ -45,6 +55,7 @@ _PROGRESS = {
     },
     "zh": {
         "embedding": "正在编码客户文档（{done}/{total}）",
+        "static_build": "正在构建静态文本编码器（每个工作区只需一次）（{done}/{total} 个词元）",
         "features": "正在计算客户特征",
         "documents": "正在生成客户文档",
         "fusing": "正在融合数值特征与文本",
@@ -83,7 +94,7 @@ class SegmentationParams:
     use_text: bool = True
     text_weight: float = 0.5
     text_dims: int = 32
-    encoder: str = "default"
+    encoder: str = "auto"  # auto | minilm (= default) | static | a model directory or HF id
     pooling: str = "mean"
     batch_size: int = 64
     device: str = "auto"
@@ -97,6 +108,32 @@ class SegmentationParams:
         return asdict(self)
 
 
+def segmentation_encoder(
+    ws: Workspace,
+    choice: EncoderChoice,
+    params: SegmentationParams,
+    progress: Progress | None = None,
+) -> TextEncoder:
+    """The encoder `choice` names, with the workspace's embedding cache; a static model not
+    built yet reports its one-time build through `progress`."""
+
+    def _built(stage: str, done: int, total: int) -> None:
+        if progress and stage == "tokens":
+            progress(
+                LocalText(_PROGRESS, "static_build", done=f"{done:,}", total=f"{total:,}"),
+                0.1 * done / max(1, total),
+            )
+
+    spec = EncoderSpec(pooling=params.pooling, batch_size=params.batch_size, device=params.device)
+    return make_encoder(
+        choice.encoder,
+        models_dir=ws.root / "models",
+        spec=spec,
+        cache=EmbeddingCache(ws.root / "cache" / "embeddings.sqlite"),
+        on_build=_built,
+    )
+
+
 def embed_documents(
     ws: Workspace,
     docs: list[str],
@@ -104,14 +141,11 @@ def embed_documents(
     progress: Progress | None = None,
     encoder: TextEncoder | None = None,
 ) -> np.ndarray:
+    """Vectors for `docs` with `encoder`, else with the one ``params.encoder`` names (``auto``
+    resolved for these documents); cached in the workspace."""
     if encoder is None:
-        spec = EncoderSpec(
-            model=params.encoder if params.encoder != "default" else EncoderSpec().model,
-            pooling=params.pooling,
-            batch_size=params.batch_size,
-            device=params.device,
-        )
-        encoder = TextEncoder(spec, cache=EmbeddingCache(ws.root / "cache" / "embeddings.sqlite"))
+        choice = choose_encoder(params.encoder, sum(1 for d in docs if d), device=params.device)
+        encoder = segmentation_encoder(ws, choice, params, progress)
     elif encoder.cache is None:
         encoder.cache = EmbeddingCache(ws.root / "cache" / "embeddings.sqlite")
 
@@ -123,6 +157,21 @@ def embed_documents(
             )
 
     return encoder.encode(docs, progress=_p)
+
+
+def encoder_notes(choice: EncoderChoice, encoder: TextEncoder | None) -> list[LocalText]:
+    """Which encoder ran and why (and that the static model was built, when this run built it)."""
+    name = (
+        Phrase(RUN_NOTES, f"name_{choice.encoder}")
+        if choice.encoder in ("minilm", "static")
+        else choice.encoder
+    )
+    values = {"encoder": name, "n": f"{choice.n_texts:,}", "threshold": f"{choice.threshold:,}"}
+    notes = [LocalText(RUN_NOTES, f"encoder_{choice.reason}", **values)]
+    built = encoder.built_seconds if isinstance(encoder, StaticTextEncoder) else None
+    if built is not None:
+        notes.append(LocalText(RUN_NOTES, "static_built", seconds=f"{built:,.0f}"))
+    return notes
 
 
 def run_segmentation(
@@ -154,6 +203,7 @@ def run_segmentation(
         ft = compute_dataset_features(ws, dataset_id, config)
         features = ft.data
         notes = list(ft.notes)
+        encoder_used = None
         out = features.copy()
         if params.method == "rfm":
             tiers = rfm_tiers(features)
@@ -182,9 +232,17 @@ def run_segmentation(
                 if n_text == 0:
                     notes.append(LocalText(RUN_NOTES, "no_text"))
                 else:
+                    if encoder is None:
+                        choice = choose_encoder(params.encoder, n_text, device=params.device)
+                        used = segmentation_encoder(ws, choice, params, progress)
+                    else:  # handed in (tests, the benchmarks)
+                        choice = EncoderChoice(encoder.model_key or "custom", "chosen", n_text)
+                        used = encoder
                     embeddings = embed_documents(
-                        ws, docs["document"].tolist(), params, progress, encoder
+                        ws, docs["document"].tolist(), params, progress, used
                     )
+                    notes += encoder_notes(choice, used)
+                    encoder_used = {**choice.to_dict(), "key": used.model_key}
                     text_mask = (
                         docs["has_reviews"].to_numpy() if not params.include_profile_text else None
                     )
@@ -229,6 +287,8 @@ def run_segmentation(
             "seconds": round(time.perf_counter() - t0, 2),
             "ref_date": ft.ref_date.isoformat(),
         }
+        if encoder_used is not None:
+            summary["encoder"] = encoder_used
         atomic_write_json(run.path / "summary.json", summary)
         say("done", 1.0)
         return ws.update_run(run.id, status="done", summary=summary)

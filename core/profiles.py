@@ -33,9 +33,15 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+from sklearn.feature_extraction.text import CountVectorizer
 
 from core.locale import LANGS, phrase
+from core.tokenise import (
+    DEFAULT_STOP_WORDS,
+    FILLER_WORDS,  # noqa: F401 - re-exported; the list lives there
+    analyser,
+    join_terms,
+)
 
 NOISE_LABEL = "Noise"
 NON_FEATURE_COLUMNS = frozenset({"customer_id", "segment", "x", "y", "confidence"})
@@ -51,16 +57,6 @@ PLAYBOOK: dict[str, str] = {
 
 def _words(text: str) -> tuple[str, ...]:
     return tuple(text.split())
-
-
-# Words that say nothing about a shopper in an e-commerce review.
-FILLER_WORDS = frozenset(
-    _words(
-        """product products item items order orders ordered ordering bought buy buying purchase
-    purchased purchases got get thing things really just im ive dont did does use using one
-    also would will thanks thank"""
-    )
-)
 
 
 # ------------------------------------------------------------------------------- model
@@ -95,19 +91,17 @@ class SegmentProfile:
 
 
 # ------------------------------------------------------------------------ c-TF-IDF
-_TOKEN_PATTERN = r"(?u)\b[^\W\d_][^\W\d_]+\b"  # words of two or more letters, no digits
-
-
-def _stop_words(stop_words) -> list[str] | None:
+def _stop_words(stop_words) -> frozenset[str]:
+    """'english' (the built-in lists: English, e-commerce filler and Chinese), a list, or None."""
     if stop_words is None:
-        return None
+        return frozenset()
     if isinstance(stop_words, str):
         if stop_words != "english":
             raise ValueError(
                 f"stop_words must be 'english', a list of words or None, not {stop_words!r}"
             )
-        return sorted(set(ENGLISH_STOP_WORDS) | FILLER_WORDS)
-    return sorted({str(w).lower() for w in stop_words})
+        return DEFAULT_STOP_WORDS
+    return frozenset(str(w).lower() for w in stop_words)
 
 
 def _flatten_docs(docs_by_segment) -> tuple[list[str], list[str]]:
@@ -149,6 +143,11 @@ def class_tfidf(
     appear in; with a small corpus it is lowered so something is left. At most
     ``max_docs_per_segment`` documents per segment are used (a fixed random sample).
 
+    Words come from :func:`core.tokenise.tokenise` (jieba for Chinese, so an unsegmented review
+    gives words, not one "word" per clause); the terms of a Chinese bigram are written without a
+    space ("物流很快"), English ones with one. ``stop_words="english"`` is the built-in list
+    (English, shopping filler and Chinese).
+
     ``docs_by_segment``: ``{segment: [text, ...]}``, or a Series of texts indexed by segment
     (or of lists of texts). Returns ``{segment: [(term, weight), ...]}`` best first; every
     segment given appears, with an empty list when it had no usable text.
@@ -180,11 +179,8 @@ def class_tfidf(
     counts = None
     for md in dict.fromkeys((eff_min_df, 1)):
         vec = CountVectorizer(
-            ngram_range=ngram_range,
-            stop_words=stop,
+            analyzer=analyser(stop, ngram_range),
             min_df=md,
-            token_pattern=_TOKEN_PATTERN,
-            lowercase=True,
             dtype=np.float64,
         )
         try:
@@ -215,17 +211,18 @@ def class_tfidf(
         score = tf.data[lo:hi] / words_per_class[ci] * idf[terms]
         order = np.argsort(-score, kind="stable")
         chosen: list[tuple[str, float]] = []
+        chosen_toks: list[list[str]] = []
         covered: set[str] = set()
         for j in order[: top_n * 6]:
             if score[j] <= 0:
                 break
-            term = str(vocab[terms[j]])
-            toks = term.split()
+            toks = str(vocab[terms[j]]).split()
             if len(toks) > 1 and all(t in covered for t in toks):
                 continue  # a bigram of words already listed adds nothing
-            if len(toks) == 1 and any(toks[0] in c.split() for c, _ in chosen):
+            if len(toks) == 1 and any(toks[0] in c for c in chosen_toks):
                 continue  # a word already shown inside a listed bigram
-            chosen.append((term, float(score[j])))
+            chosen.append((join_terms(toks), float(score[j])))
+            chosen_toks.append(toks)
             covered.update(toks)
             if len(chosen) >= top_n:
                 break
@@ -322,6 +319,27 @@ _THEMES: dict[str, tuple[str, ...]] = {
     ),
     "first": _words("first discovered welcome signed newcomer"),
 }
+# The same themes in Chinese review words (a stem matches anywhere in a term: Chinese words
+# take no inflections, and a bigram is written as one string, "申请退款").
+_THEMES_ZH: dict[str, tuple[str, ...]] = {
+    "eco": _words("环保 回收 塑料 再生 降解 低碳 可持续 公平贸易 有机 浪费 绿色 地球 道德"),
+    "tech": _words("参数 升级 固件 跑分 芯片 续航 新品 首发 最新 数码 测评 新款 智能 性能"),
+    "gift": _words("礼物 礼品 礼盒 圣诞 生日 情人节 母亲节 送礼 节日 过节 贺卡 包装纸"),
+    "deal": _words("优惠 折扣 打折 划算 便宜 秒杀 促销 满减 包邮 半价 降价 低价 囤 用券 原价"),
+    "unhappy": _words("退货 退款 坏 失望 破损 瑕疵 投诉 太差 廉价 换货 不符 散架 差评"),
+    "quality": _words("品质 做工 质感 精致 高级 精品 用料 出众 物有所值 一流"),
+    "first": _words("第一次 首单 新人 注册 新用户 第一印象"),
+}
+
+
+def _has_theme(term: str, theme: str) -> bool:
+    """Whether a distinctive term belongs to a theme (English: a token starts with a stem)."""
+    toks = term.lower().split()
+    return any(t.startswith(s) for t in toks for s in _THEMES[theme]) or any(
+        s in term for s in _THEMES_ZH[theme]
+    )
+
+
 # Engine text in each UI language (see core.locale): names, trait labels, playbook actions.
 # Keys: "name.*" automatic names, "theme_adj.*" / "theme_stem.*" / "theme_name.*" word themes,
 # "trait.*" trait tags as shown to a user, "kind.*" playbook kinds, "<action>.title/.detail"
@@ -683,9 +701,8 @@ def word_theme(words: Sequence[tuple[str, float]], min_hits: int = 3) -> str | N
     need = min(min_hits, max(2, len(words) // 3))
     hits: dict[str, int] = {}
     for term, _ in words:
-        toks = term.lower().split()
-        for theme, stems in _THEMES.items():
-            if any(t.startswith(s) for t in toks for s in stems):
+        for theme in _THEMES:
+            if _has_theme(term, theme):
                 hits[theme] = hits.get(theme, 0) + 1
     if not hits:
         return None
@@ -1170,7 +1187,7 @@ def _actions(
 ) -> list[Action]:
     cat = _text(lang, "cat.known", category=top_cat) if top_cat else _text(lang, "cat.unknown")
     in_cat = _text(lang, "in_cat", category=top_cat) if top_cat else ""
-    complaint_words = [w for w, _ in words if any(w.startswith(s) for s in _THEMES["unhappy"])][:3]
+    complaint_words = [w for w, _ in words if _has_theme(w, "unhappy")][:3]
     mention = (
         _text(
             lang,

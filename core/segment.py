@@ -41,6 +41,16 @@ RUN_NOTES = {
         "took the segment of their nearest sampled customer",
         "mostly_noise": "{share} of customers are Noise: these vectors have no clear density "
         "gaps for HDBSCAN. Try K-means or a Gaussian mixture, or a smaller minimum cluster size.",
+        "encoder_gpu": "text encoder: {encoder} (auto: a GPU is available, so the transformer runs)",
+        "encoder_small": "text encoder: {encoder} (auto: {n} customer documents, at most "
+        "{threshold}, so the transformer runs on CPU; choose the static model to go faster)",
+        "encoder_large_cpu": "text encoder: {encoder} (auto: {n} customer documents on CPU, more "
+        "than {threshold}; choose MiniLM for the slower transformer)",
+        "encoder_chosen": "text encoder: {encoder} (as chosen)",
+        "static_built": "the static text encoder was built from MiniLM in {seconds} s, once: "
+        "it is kept in the workspace",
+        "name_minilm": "MiniLM (transformer)",
+        "name_static": "static model distilled from MiniLM",
     },
     "zh": {
         "feature_empty": "特征 '{feature}' 对所有客户都为空，未使用",
@@ -53,6 +63,15 @@ RUN_NOTES = {
         "抽样客户所在的分群",
         "mostly_noise": "{share} 的客户是 Noise：这些向量没有明显的密度间隔，HDBSCAN 难以分群。"
         "请试试 K-means 或高斯混合，或调小最小簇大小。",
+        "encoder_gpu": "文本编码器：{encoder}（自动：有可用的 GPU，因此使用 Transformer 模型）",
+        "encoder_small": "文本编码器：{encoder}（自动：{n} 份客户文档，不超过 {threshold} 份，"
+        "因此在 CPU 上使用 Transformer 模型；如需更快，可选择静态模型）",
+        "encoder_large_cpu": "文本编码器：{encoder}（自动：在 CPU 上有 {n} 份客户文档，超过 "
+        "{threshold} 份；如需较慢但更精细的 Transformer 模型，可选择 MiniLM）",
+        "encoder_chosen": "文本编码器：{encoder}（按所选）",
+        "static_built": "静态文本编码器已由 MiniLM 构建（用时 {seconds} 秒），只需构建一次：它保存在工作区中",
+        "name_minilm": "MiniLM（Transformer 模型）",
+        "name_static": "由 MiniLM 蒸馏的静态模型",
     },
 }
 

@@ -23,9 +23,9 @@ ws = state.workspace()
 ds = state.active_dataset()
 
 
-def _load_demo() -> None:
+def _load_demo(review_lang: str) -> None:
     with st.status(t("home.demo_generating")) as s:
-        info = create_demo_dataset(ws)
+        info = create_demo_dataset(ws, lang=review_lang)
         s.update(label=t("home.demo_ready", name=info.name), state="complete")
     state.set_active_dataset(info.id)
 
@@ -36,8 +36,20 @@ if ds is None:
     with left, st.container(border=True):
         st.markdown(t("home.demo_heading"))
         st.write(t("home.demo_text"))
+        # The reviews in the interface's language by default: a Chinese team sees Chinese text
+        # (one widget per interface language, so switching the language moves the default).
+        ui_lang = current_language()
+        lang_label = {code: t(f"home.demo_review_lang_{code}") for code in ("en", "zh")}
+        review_lang = st.radio(
+            t("home.demo_review_lang"),
+            list(lang_label),
+            index=1 if ui_lang == "zh" else 0,
+            format_func=lang_label.__getitem__,
+            horizontal=True,
+            key=f"home_demo_review_lang_{ui_lang}",
+        )
         if st.button(t("home.demo_button"), type="primary", key="home_load_demo"):
-            _load_demo()
+            _load_demo(review_lang)
             st.rerun()
     with right, st.container(border=True):
         st.markdown(t("home.own_heading"))

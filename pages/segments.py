@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
+from core.encoders import AUTO_STATIC_ABOVE
 from core.jobs import submit
 from core.pipeline import SegmentationParams, load_segments, load_vectors
 from core.segment import METHOD_LABELS, METHODS, k_selection, method_label, run_notes
@@ -66,11 +67,24 @@ with st.form("segment_form"):
     )
     with st.expander(t("segments.advanced")):
         a1, a2, a3 = st.columns(3)
-        encoder = a1.text_input(
+        encoders = {
+            "auto": t("segments.encoder_auto", threshold=fmt_int(AUTO_STATIC_ABOVE)),
+            "minilm": t("segments.encoder_minilm"),
+            "static": t("segments.encoder_static"),
+            "other": t("segments.encoder_other"),
+        }
+        encoder_pick = a1.selectbox(
             t("segments.encoder"),
-            "default",
-            key="seg_encoder",
-            help=t("segments.encoder_help"),
+            list(encoders),
+            format_func=encoders.get,
+            key="seg_encoder_pick",
+            help=t("segments.encoder_help", threshold=fmt_int(AUTO_STATIC_ABOVE)),
+        )
+        encoder_dir = a1.text_input(
+            t("segments.encoder_dir"),
+            "",
+            key="seg_encoder_dir",
+            help=t("segments.encoder_dir_help"),
         )
         device = a2.selectbox(
             t("segments.device"),
@@ -127,7 +141,7 @@ if submitted:
         use_text=bool(use_text and has_reviews),
         text_weight=float(text_weight),
         text_dims=int(text_dims),
-        encoder=encoder.strip() or "default",
+        encoder=(encoder_dir.strip() or "auto") if encoder_pick == "other" else encoder_pick,
         device=device,
         max_reviews=int(max_reviews),
         vectors_from=vectors_from,
