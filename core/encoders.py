@@ -223,6 +223,26 @@ class TextEncoder:
         self.load()
         return int(self._model.config.hidden_size)
 
+    def _vocabulary_tokenizer(self):
+        """The Hugging Face tokenizer whose vocabulary the model knows."""
+        self.load()
+        return self._tokenizer
+
+    def unknown_token_share(self, texts: Sequence[str], sample: int = 300) -> float | None:
+        """Share of the tokens of (a sample of) `texts` that the encoder's vocabulary maps to
+        its unknown token: an English-only model reading Chinese reviews sees mostly [UNK]
+        and produces vectors that say little. None when the tokenizer has no unknown token."""
+        tok = self._vocabulary_tokenizer()
+        unk = getattr(tok, "unk_token_id", None)
+        picked = [t for t in texts if isinstance(t, str) and t.strip()]
+        if unk is None or not picked:
+            return None
+        step = max(1, len(picked) // sample)  # evenly spread, deterministic
+        ids = tok(picked[::step][:sample], add_special_tokens=False, truncation=True,
+                  max_length=self.spec.max_length)["input_ids"]  # fmt: skip
+        total = sum(len(i) for i in ids)
+        return sum(i.count(unk) for i in ids) / total if total else None
+
     # ------------------------------------------------------------------ encoding
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
         import torch
@@ -506,6 +526,13 @@ class StaticTextEncoder(TextEncoder):
     def dim(self) -> int:
         self.load()
         return int(self._model.dim)
+
+    def _vocabulary_tokenizer(self):
+        # distilled from MiniLM with its own vocabulary: the same tokens are unknown
+        from transformers import AutoTokenizer
+
+        source = self.source_dir or default_model_dir()
+        return AutoTokenizer.from_pretrained(source, local_files_only=True)
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
         vec = self._model.encode(

@@ -159,6 +159,26 @@ def embed_documents(
     return encoder.encode(docs, progress=_p)
 
 
+# Above this share of unknown tokens the text vectors mostly encode "[UNK]": warn.
+VOCAB_GAP_SHARE = 0.2
+
+
+def vocabulary_notes(encoder: TextEncoder, docs: list[str], choice: EncoderChoice) -> list:
+    """A warning when the encoder's vocabulary does not cover the documents' language."""
+    try:
+        share = encoder.unknown_token_share(docs)
+    except Exception:  # noqa: BLE001 - a check that cannot run must not fail the segmentation
+        return []
+    if share is None or share < VOCAB_GAP_SHARE:
+        return []
+    name = (
+        Phrase(RUN_NOTES, f"name_{choice.encoder}")
+        if choice.encoder in ("minilm", "static")
+        else choice.encoder
+    )
+    return [LocalText(RUN_NOTES, "vocab_gap", share=f"{share:.0%}", encoder=name)]
+
+
 def encoder_notes(choice: EncoderChoice, encoder: TextEncoder | None) -> list[LocalText]:
     """Which encoder ran and why (and that the static model was built, when this run built it)."""
     name = (
@@ -242,6 +262,7 @@ def run_segmentation(
                         ws, docs["document"].tolist(), params, progress, used
                     )
                     notes += encoder_notes(choice, used)
+                    notes += vocabulary_notes(used, docs["document"].tolist(), choice)
                     encoder_used = {**choice.to_dict(), "key": used.model_key}
                     text_mask = (
                         docs["has_reviews"].to_numpy() if not params.include_profile_text else None

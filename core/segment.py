@@ -36,6 +36,10 @@ RUN_NOTES = {
         "their 10 nearest neighbours in numeric features",
         "text_only": "no numeric features: segmenting on text alone",
         "no_text": "no customer has review text: segmenting on numbers only",
+        "vocab_gap": "{share} of the review text's tokens are unknown to the text encoder "
+        "({encoder}): its vocabulary does not cover this language, so the text vectors say "
+        "little. Choose an encoder trained on it (Advanced → another model: a local model "
+        "directory)",
         "model_vectors": "vectors: the fine-tuned model of run {run}",
         "sampled": "{method}: fitted on a random sample of {n} of {total} customers; the others "
         "took the segment of their nearest sampled customer",
@@ -58,6 +62,8 @@ RUN_NOTES = {
         "text_imputed": "{n} 位客户没有评论文本：他们的文本部分取自数值特征上最相近的 10 位客户",
         "text_only": "没有数值特征：仅按文本分群",
         "no_text": "没有客户有评论文本：仅按数值分群",
+        "vocab_gap": "评论文本中有 {share} 的词元是文本编码器（{encoder}）不认识的：它的词表不覆盖这种语言，"
+        "文本向量几乎不携带信息。请选择用该语言训练的编码器（高级 → 其他模型：本地模型目录）",
         "model_vectors": "向量：运行 {run} 的微调模型",
         "sampled": "{method}：在随机抽取的 {n} 位客户（共 {total} 位）上拟合；其余客户归入与其最相近的"
         "抽样客户所在的分群",
