@@ -56,7 +56,11 @@ def main() -> None:
         "| model | macro-F1 (test) |",
         "|---|---|",
         f"| fine-tuned text + numbers | {s['test_macro_f1']:.3f} |",
-        *[f"| {k.replace('_', ' ')} (numbers only) | {v:.3f} |" for k, v in s["baselines"].items()],
+        *[
+            f"| {k.replace('_', ' ')} ({'documents' if k.startswith('tfidf') else 'numbers only'})"
+            f" | {v:.3f} |"
+            for k, v in s["baselines"].items()
+        ],
         "",
         f"Gap to the best baseline: **{gap:+.3f}** macro-F1.",
         "",
