@@ -163,6 +163,13 @@ def embed_documents(
 VOCAB_GAP_SHARE = 0.2
 
 
+def _encoder_name(choice: EncoderChoice) -> Phrase | str:
+    """The encoder as a note names it: a phrase for the built-in ones, else its id."""
+    if choice.encoder in ("minilm", "static"):
+        return Phrase(RUN_NOTES, f"name_{choice.encoder}")
+    return choice.encoder
+
+
 def vocabulary_notes(encoder: TextEncoder, docs: list[str], choice: EncoderChoice) -> list:
     """A warning when the encoder's vocabulary does not cover the documents' language."""
     try:
@@ -171,21 +178,13 @@ def vocabulary_notes(encoder: TextEncoder, docs: list[str], choice: EncoderChoic
         return []
     if share is None or share < VOCAB_GAP_SHARE:
         return []
-    name = (
-        Phrase(RUN_NOTES, f"name_{choice.encoder}")
-        if choice.encoder in ("minilm", "static")
-        else choice.encoder
-    )
+    name = _encoder_name(choice)
     return [LocalText(RUN_NOTES, "vocab_gap", share=f"{share:.0%}", encoder=name)]
 
 
 def encoder_notes(choice: EncoderChoice, encoder: TextEncoder | None) -> list[LocalText]:
     """Which encoder ran and why (and that the static model was built, when this run built it)."""
-    name = (
-        Phrase(RUN_NOTES, f"name_{choice.encoder}")
-        if choice.encoder in ("minilm", "static")
-        else choice.encoder
-    )
+    name = _encoder_name(choice)
     values = {"encoder": name, "n": f"{choice.n_texts:,}", "threshold": f"{choice.threshold:,}"}
     notes = [LocalText(RUN_NOTES, f"encoder_{choice.reason}", **values)]
     built = encoder.built_seconds if isinstance(encoder, StaticTextEncoder) else None
