@@ -77,15 +77,16 @@ def _profiles(run_id: str, dataset_id: str, updated: str, lang: str):
         for f in features
         if f.name.startswith("share_") and f.description.startswith(prefix)
     }
-    # attribute features by what they say: "contract: Two year", "monthly_charges"
-    attributes = {
-        f.name: f.attribute if f.level is None else f"{f.attribute}: {f.level}"
-        for f in features
-        if f.attribute
-    }
+    # attribute features by what they say: "internet service: Fiber optic", "monthly charges"
+    attributes = {f.name: _attribute_label(f) for f in features if f.attribute}
     return key, build_profiles(
         seg, reviews, category_labels=labels, lang=lang, attribute_labels=attributes
     )
+
+
+def _attribute_label(f) -> str:
+    column = f.attribute.replace("_", " ")
+    return column if f.level is None else f"{column}: {f.level}"
 
 
 def _keep_saved(run_id: str, key: str, profiles) -> None:
